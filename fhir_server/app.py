@@ -1,0 +1,31 @@
+"""Application factory: ``create_app(settings)`` builds a Flask app serving the FHIR API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from fhir_server import http_api
+from fhir_server.config import Settings
+from fhir_server.db import Store, connect, ensure_indexes
+from fhir_server.rest import Context
+from fhir_server.storage import ResourceStore
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Flask:
+    """Build the app; ``store`` defaults to a connection to ``settings.mongodb_uri``."""
+    settings.check()
+    if store is None:
+        if not settings.mongodb_uri:
+            raise ValueError("MONGODB_URI is not set (python -m fhir_server serve starts an embedded mongod)")
+        store = connect(settings.mongodb_uri, settings.database)
+    ensure_indexes(store)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["fhir_context"] = Context(settings=settings, store=ResourceStore(store))
+    app.register_blueprint(http_api.blueprint(settings.base_url))
+    http_api.install_error_handlers(app)
+    logging.getLogger("fhir_server").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,95 @@
+"""Command line: ``python -m fhir_server serve | load PATH... | init-demo``.
+
+Without ``MONGODB_URI`` every command runs an embedded mongod with its data in
+``FHIR_DATA_DIR`` (default ``./var``) and stops it when the command ends, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from fhir_server import config
+from fhir_server.db import Store, connect, ensure_indexes
+from fhir_server.embedded_mongo import EmbeddedMongo
+from fhir_server.rest import Context
+from fhir_server.storage import ResourceStore
+
+EMBEDDED_PORT = 27117  # the embedded mongod of `make run` (tests pick a free port instead)
+
+
+@contextlib.contextmanager
+def database(settings: config.Settings) -> Iterator[tuple[config.Settings, Store]]:
+    """The configured MongoDB, or an embedded one for the duration of the block."""
+    if settings.mongodb_uri:
+        yield settings, connect(settings.mongodb_uri, settings.database)
+        return
+    mongo = EmbeddedMongo(settings.data_dir, port=EMBEDDED_PORT)
+    uri = mongo.start()
+    logging.info("embedded MongoDB at %s, data in %s", uri, settings.data_dir / "mongo")
+    try:
+        from dataclasses import replace
+
+        with_uri = replace(settings, mongodb_uri=uri)
+        yield with_uri, connect(uri, settings.database)
+    finally:
+        mongo.stop()
+
+
+def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
+    from fhir_server.server import run_gunicorn
+
+    with database(settings) as (live, store):
+        if args.demo:
+            from fhir_server.demo import load_demo_once
+
+            load_demo_once(_context(live, store))
+        run_gunicorn(live, workers=args.workers)
+    return 0
+
+
+def cmd_load(args: argparse.Namespace, settings: config.Settings) -> int:
+    from fhir_server.loader import LoadError, load_paths
+
+    with database(settings) as (live, store):
+        ctx = _context(live, store)
+        try:
+            report = load_paths(ctx, [Path(p) for p in args.paths], keep_going=args.keep_going)
+        except LoadError as exc:
+            print(f"load failed: {exc}", file=sys.stderr)
+            return 1
+    print(f"loaded {report.resources} resources from {report.files} files")
+    for failure in report.failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    return 1 if report.failures else 0
+
+
+def _context(settings: config.Settings, store: Store) -> Context:
+    ensure_indexes(store)
+    return Context(settings=settings, store=ResourceStore(store))
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m fhir_server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the FHIR API (gunicorn)")
+    serve.add_argument("--demo", action="store_true", help="load the demo data first, once")
+    serve.add_argument("--workers", type=int, default=None, help="gunicorn workers (FHIR_WORKERS, default 2)")
+    serve.set_defaults(func=cmd_serve)
+    load = sub.add_parser("load", help="load Bundles, resources and NDJSON files or folders")
+    load.add_argument("paths", nargs="+")
+    load.add_argument("--keep-going", action="store_true", help="load the other files when one fails")
+    load.set_defaults(func=cmd_load)
+    args = parser.parse_args(argv)
+    settings = config.from_env()
+    try:
+        settings.check()
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings))

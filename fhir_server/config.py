@@ -1,0 +1,51 @@
+"""Settings read once from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int = 8080
+    host: str = "127.0.0.1"
+    base_url: str = "http://localhost:8080/fhir"
+    mongodb_uri: str | None = None
+    database: str = "fhir"
+    data_dir: Path = Path("var")
+    auth: str = "off"
+    max_body_bytes: int = 32 * 1024 * 1024
+    default_page_size: int = 50
+    max_page_size: int = 1000
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth != "off"
+
+    def check(self) -> None:
+        """Refuse configurations that would expose patient data without authentication."""
+        if not self.auth_enabled and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                "FHIR_AUTH=off is only allowed when the server is bound to loopback "
+                f"(FHIR_HOST is {self.host!r})"
+            )
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    port = int(env.get("FHIR_PORT", "8080"))
+    return Settings(
+        port=port,
+        host=env.get("FHIR_HOST", "127.0.0.1"),
+        base_url=env.get("FHIR_BASE_URL", f"http://localhost:{port}/fhir").rstrip("/"),
+        mongodb_uri=env.get("MONGODB_URI") or None,
+        database=env.get("FHIR_DB_NAME", "fhir"),
+        data_dir=Path(env.get("FHIR_DATA_DIR", "var")),
+        auth=env.get("FHIR_AUTH", "off").lower(),
+        max_body_bytes=int(env.get("FHIR_MAX_BODY_BYTES", str(32 * 1024 * 1024))),
+    )

@@ -1,0 +1,80 @@
+"""Content negotiation: request bodies in, JSON out (http://hl7.org/fhir/R4/http.html#mime-type).
+
+JSON is the one format served: ``application/fhir+json`` and ``application/json`` are both
+accepted, ``_format`` overrides ``Accept`` (http.html#parameters), XML asks get 406 and XML
+bodies 415. ``_pretty=true`` indents. Everything is UTF-8.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from fhir_server.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+
+FHIR_JSON = "application/fhir+json"
+JSON_TYPES = {FHIR_JSON, "application/json", "application/json+fhir", "text/json"}
+PATCH_JSON = "application/json-patch+json"
+FORM = "application/x-www-form-urlencoded"
+FORMAT_ALIASES = {"json": FHIR_JSON, "application/json": "application/json", FHIR_JSON: FHIR_JSON,
+                  "application/json+fhir": FHIR_JSON}
+XML_HINTS = ("xml", "turtle", "ttl", "text/html")
+
+
+def media_type(header: str | None) -> str:
+    return (header or "").split(";")[0].strip().lower()
+
+
+def parse_body(raw: bytes, content_type: str | None, method: str) -> tuple[Any, list[tuple[str, str]]]:
+    """The parsed JSON body, and form parameters for ``POST [type]/_search``."""
+    if not raw:
+        return None, []
+    kind = media_type(content_type)
+    if kind == FORM:
+        return None, parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+    if kind and kind not in JSON_TYPES and kind != PATCH_JSON:
+        raise UnsupportedMediaType(f"Content-Type {kind} is not supported; send application/fhir+json")
+    charset = _charset(content_type)
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"Only UTF-8 bodies are accepted, not {charset}")
+    try:
+        return orjson.loads(raw), []
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}") from exc
+
+
+def _charset(content_type: str | None) -> str:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset":
+            return value.strip().strip('"').lower()
+    return "utf-8"
+
+
+def response_type(format_param: str | None, accept: str | None) -> str:
+    """The media type to answer with; 406 when the client accepts only formats we do not serve."""
+    if format_param:
+        wanted = FORMAT_ALIASES.get(format_param.strip().lower().replace(" ", "+"))
+        if wanted is None:
+            raise NotAcceptable(f"_format={format_param} is not supported; this server speaks JSON")
+        return wanted
+    if not accept:
+        return FHIR_JSON
+    offered = [media_type(part) for part in accept.split(",")]
+    for kind in offered:
+        if kind in (FHIR_JSON, "application/json+fhir"):
+            return FHIR_JSON
+        if kind in ("application/json", "text/json"):
+            return "application/json"
+        if kind in ("*/*", "application/*", ""):
+            return FHIR_JSON
+    if all(any(h in kind for h in XML_HINTS) for kind in offered):
+        raise NotAcceptable(f"Accept: {accept} is not supported; this server speaks JSON")
+    return FHIR_JSON
+
+
+def render(resource: dict[str, Any], pretty: bool) -> bytes:
+    options = orjson.OPT_INDENT_2 if pretty else 0
+    return orjson.dumps(resource, option=options)

@@ -1,0 +1,47 @@
+"""MongoDB connection, collections and the indexes the code creates at start-up.
+
+The document shapes are described in docs/storage.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+HISTORY_INDEXES = [
+    IndexModel([("t", ASCENDING), ("id", ASCENDING), ("vid", DESCENDING)], name="instance"),
+    IndexModel([("t", ASCENDING), ("lu", DESCENDING)], name="type_updated"),
+    IndexModel([("lu", DESCENDING)], name="updated"),
+]
+
+
+@dataclass
+class Store:
+    """The collections one server instance works with."""
+
+    client: MongoClient
+    db: Database
+
+    @property
+    def resources(self) -> Collection:
+        return self.db["resources"]
+
+    @property
+    def history(self) -> Collection:
+        return self.db["history"]
+
+
+def connect(uri: str, database: str) -> Store:
+    # tz_aware so that datetimes read back are UTC-aware, like the ones written.
+    client: MongoClient = MongoClient(uri, tz_aware=True, uuidRepresentation="standard")
+    return Store(client=client, db=client[database])
+
+
+def ensure_indexes(store: Store) -> None:
+    from fhir_server.search.indexes import INDEXES  # the search layer owns the resources indexes
+
+    store.resources.create_indexes(INDEXES)
+    store.history.create_indexes(HISTORY_INDEXES)

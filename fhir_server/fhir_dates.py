@@ -1,0 +1,31 @@
+"""Parsing FHIR ``date``/``dateTime``/``instant`` strings into UTC datetimes.
+
+A partial date stands for the first instant it covers; a value without a time zone is taken as
+UTC (http://hl7.org/fhir/R4/datatypes.html#dateTime).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from fhir_server.errors import BadRequest
+
+_DATE = re.compile(
+    r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
+    r"(?:T(?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
+
+
+def parse_instant(value: str, parameter: str) -> datetime:
+    match = _DATE.match(value.strip())
+    if not match:
+        raise BadRequest(f"Parameter '{parameter}': '{value}' is not a valid FHIR date or instant")
+    year, month, day = int(match["y"]), int(match["m"] or 1), int(match["d"] or 1)
+    time = match["time"] or "00:00"
+    tz = match["tz"] or "Z"
+    try:
+        text = f"{year:04d}-{month:02d}-{day:02d}T{time}{'+00:00' if tz == 'Z' else tz}"
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError as exc:
+        raise BadRequest(f"Parameter '{parameter}': '{value}' is not a valid FHIR date or instant") from exc

@@ -1,0 +1,98 @@
+"""The HTTP face of the FHIR API: Flask request -> FhirRequest -> dispatch -> JSON response.
+
+Every error, ours or the framework's, leaves as an OperationOutcome with its status; an
+unexpected one is logged here and answered as a plain 500 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from fhir_server import content
+from fhir_server.errors import FhirError, Issue, PayloadTooLarge, operation_outcome
+from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispatch
+
+log = logging.getLogger(__name__)
+METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+CONTROL_PARAMS = ("_format", "_pretty")
+
+
+def mount_path(base_url: str) -> str:
+    return urlparse(base_url).path.rstrip("/")
+
+
+def blueprint(base_url: str) -> Blueprint:
+    bp = Blueprint("fhir", __name__, url_prefix=mount_path(base_url) or None)
+    bp.add_url_rule("/", "root", serve, methods=METHODS, defaults={"path": ""})
+    bp.add_url_rule("/<path:path>", "path", serve, methods=METHODS)
+    return bp
+
+
+def context() -> Context:
+    return current_app.extensions["fhir_context"]
+
+
+def serve(path: str) -> Response:
+    params = list(request.args.items(multi=True))
+    pretty = _pretty(params)
+    try:
+        kind = content.response_type(request.args.get("_format"), request.headers.get("Accept"))
+    except FhirError as exc:
+        return _send(FhirResponse(exc.status, exc.outcome(), exc.headers), content.FHIR_JSON, pretty)
+    try:
+        raw = request.get_data(cache=False)
+        body, form = content.parse_body(raw, request.headers.get("Content-Type"), request.method)
+        req = FhirRequest(
+            method=request.method,
+            path=[p for p in path.split("/") if p],
+            params=[(k, v) for k, v in params + form if k not in CONTROL_PARAMS],
+            headers=Headers(request.headers.items()),
+            body=body,
+        )
+        result = dispatch(context(), req)
+    except FhirError as exc:
+        result = FhirResponse(exc.status, exc.outcome(), exc.headers)
+    except RequestEntityTooLarge:
+        result = _too_large()
+    return _send(result, kind, pretty)
+
+
+def _pretty(params: list[tuple[str, str]]) -> bool:
+    return any(k == "_pretty" and v.lower() == "true" for k, v in params)
+
+
+def _too_large() -> FhirResponse:
+    limit = context().settings.max_body_bytes
+    exc = PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
+    return FhirResponse(exc.status, exc.outcome())
+
+
+def _send(result: FhirResponse, kind: str, pretty: bool) -> Response:
+    headers = dict(result.headers)
+    if result.resource is None:
+        return Response(status=result.status, headers=headers)
+    body = content.render(result.resource, pretty)
+    return Response(body, status=result.status, headers=headers, content_type=f"{kind}; charset=utf-8")
+
+
+def install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if isinstance(exc, RequestEntityTooLarge):
+            return _send(_too_large(), content.FHIR_JSON, False)
+        code = {404: "not-found", 405: "not-supported", 413: "too-costly"}.get(exc.code or 500, "processing")
+        outcome = operation_outcome([Issue(code, exc.description or exc.name)])
+        return _send(FhirResponse(exc.code or 500, outcome), content.FHIR_JSON, False)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        outcome = operation_outcome([Issue("exception", "Internal server error")])
+        return _send(FhirResponse(500, outcome), content.FHIR_JSON, False)
+
+

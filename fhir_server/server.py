@@ -1,0 +1,39 @@
+"""Serving the app with gunicorn (``serve`` and production both use gunicorn)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from fhir_server.config import Settings
+
+
+class FhirGunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Each worker builds its own app, hence its own MongoClient (pymongo is not fork-safe).
+        from fhir_server.app import create_app
+
+        return create_app(self.settings)
+
+
+def run_gunicorn(settings: Settings, workers: int | None = None) -> None:
+    options = {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": workers or int(os.environ.get("FHIR_WORKERS", "2")),
+        "worker_class": "gthread",
+        "threads": int(os.environ.get("FHIR_THREADS", "4")),
+        "accesslog": os.environ.get("FHIR_ACCESS_LOG") or None,
+        "timeout": 120,
+    }
+    FhirGunicorn(settings, options).run()

@@ -1,0 +1,201 @@
+"""Versioned resource storage on MongoDB (docs/storage.md).
+
+Every write is one MongoDB transaction that inserts the new version into ``history`` and
+swaps the current document in ``resources`` only if its version is still the one read: the
+history ``_id`` ("Type/id/vid") is unique, so two writers that read the same version cannot
+both commit. Interactions never touch the collections directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pymongo.client_session import ClientSession
+from pymongo.errors import DuplicateKeyError
+
+from fhir_server.db import Store
+from fhir_server.errors import Conflict, PreconditionFailed
+from fhir_server.search.extract import extract
+
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+
+def now() -> datetime:
+    """The current instant at BSON (millisecond) precision, so stored and served values agree."""
+    stamp = datetime.now(UTC)
+    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+
+
+def format_instant(value: datetime) -> str:
+    """FHIR ``instant`` in UTC with milliseconds: ``2026-11-25T10:00:00.123Z``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def stamp_meta(resource: dict[str, Any], vid: int, updated: datetime) -> dict[str, Any]:
+    """Return the resource with the server-kept ``meta.versionId`` and ``meta.lastUpdated``."""
+    meta = dict(resource.get("meta") or {})
+    meta["versionId"] = str(vid)
+    meta["lastUpdated"] = format_instant(updated)
+    out = dict(resource)
+    out["meta"] = meta
+    return out
+
+
+def current_document(resource: dict[str, Any], vid: int, updated: datetime) -> Doc:
+    rtype, rid = resource["resourceType"], resource["id"]
+    extracted = extract(resource)
+    return {
+        "_id": f"{rtype}/{rid}",
+        "t": rtype,
+        "id": rid,
+        "vid": vid,
+        "lu": updated,
+        "res": resource,
+        "i": extracted.entries,
+        "s": extracted.sort,
+        "cmp": extracted.compartments,
+    }
+
+
+def history_document(rtype: str, rid: str, vid: int, updated: datetime, method: str,
+                     resource: dict[str, Any] | None) -> Doc:
+    doc: Doc = {"_id": f"{rtype}/{rid}/{vid}", "t": rtype, "id": rid, "vid": vid, "lu": updated, "m": method}
+    if resource is None:
+        doc["del"] = True
+    else:
+        doc["res"] = resource
+    return doc
+
+
+class ResourceStore:
+    """Reads and versioned writes. Methods taking ``session`` run inside the caller's transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- transactions -------------------------------------------------------------------
+    def transaction(self, work: Callable[[ClientSession], T]) -> T:
+        """Run ``work`` in one transaction; it is re-run whole on a transient write conflict."""
+        with self.store.client.start_session() as session:
+            return session.with_transaction(lambda s: _raise_conflicts(work, s))
+
+    # -- reads ---------------------------------------------------------------------------
+    def current(self, rtype: str, rid: str, session: ClientSession | None = None) -> Doc | None:
+        """The current document, a deletion tombstone included; None if never created."""
+        return self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, session=session)
+
+    def version(self, rtype: str, rid: str, vid: int, session: ClientSession | None = None) -> Doc | None:
+        return self.store.history.find_one({"_id": f"{rtype}/{rid}/{vid}"}, session=session)
+
+    def find(self, query: dict[str, Any], *, sort: list[tuple[str, int]] | None = None,
+             limit: int = 0, projection: dict[str, int] | None = None,
+             session: ClientSession | None = None, hint: str | None = None) -> list[Doc]:
+        cursor = self.store.resources.find(query, projection or {"i": 0},
+                                           session=session, limit=limit)
+        if sort:
+            cursor = cursor.sort(sort)
+        if hint:
+            cursor = cursor.hint(hint)
+        return list(cursor)
+
+    def count(self, query: dict[str, Any], session: ClientSession | None = None) -> int:
+        return self.store.resources.count_documents(query, session=session)
+
+    # -- writes --------------------------------------------------------------------------
+    def create(self, resource: dict[str, Any], session: ClientSession, *, rid: str | None = None,
+               method: str = "POST") -> Doc:
+        """Store a new resource under a server-assigned id (any id in the body is replaced)."""
+        body = dict(resource)
+        body["id"] = rid or new_id()
+        return self._write(body, 1, method, session, expect_vid=None)
+
+    def put(self, resource: dict[str, Any], session: ClientSession, *, if_match: int | None = None,
+            method: str = "PUT") -> tuple[Doc, bool]:
+        """Update, or create with the client's id. Returns the new document and whether it was created."""
+        rtype, rid = resource["resourceType"], resource["id"]
+        existing = self.current(rtype, rid, session)
+        if if_match is not None and (existing is None or existing.get("del") or existing["vid"] != if_match):
+            found = "no current version" if existing is None or existing.get("del") else f"version {existing['vid']}"
+            raise PreconditionFailed(f"If-Match expected version {if_match} of {rtype}/{rid}, found {found}")
+        vid = existing["vid"] + 1 if existing else 1
+        created = existing is None or bool(existing.get("del"))
+        doc = self._write(resource, vid, method, session, expect_vid=existing["vid"] if existing else None)
+        return doc, created
+
+    def delete(self, rtype: str, rid: str, session: ClientSession) -> int | None:
+        """Record a deletion; returns the deleted version's number, None if there was nothing to delete."""
+        existing = self.current(rtype, rid, session)
+        if existing is None or existing.get("del"):
+            return None
+        vid = existing["vid"] + 1
+        updated = now()
+        self.store.history.insert_one(history_document(rtype, rid, vid, updated, "DELETE", None), session=session)
+        tombstone = {"_id": f"{rtype}/{rid}", "t": rtype, "id": rid, "vid": vid, "lu": updated, "del": True}
+        self._swap(tombstone, existing["vid"], session)
+        return vid
+
+    def _write(self, resource: dict[str, Any], vid: int, method: str, session: ClientSession,
+               expect_vid: int | None) -> Doc:
+        updated = now()
+        served = stamp_meta(resource, vid, updated)
+        rtype, rid = served["resourceType"], served["id"]
+        self.store.history.insert_one(history_document(rtype, rid, vid, updated, method, served), session=session)
+        doc = current_document(served, vid, updated)
+        self._swap(doc, expect_vid, session)
+        return doc
+
+    def _swap(self, doc: Doc, expect_vid: int | None, session: ClientSession) -> None:
+        if expect_vid is None:
+            self.store.resources.insert_one(doc, session=session)
+            return
+        result = self.store.resources.replace_one({"_id": doc["_id"], "vid": expect_vid}, doc, session=session)
+        if result.matched_count != 1:
+            raise PreconditionFailed(f"{doc['_id']} was changed by another request; retry with its new version")
+
+    def insert_many_new(self, resources: Iterable[dict[str, Any]], session: ClientSession) -> list[Doc]:
+        """Bulk path for creates with fresh server ids (transaction bundles full of POSTs)."""
+        updated = now()
+        docs, versions = [], []
+        for resource in resources:
+            served = stamp_meta(resource, 1, updated)
+            versions.append(history_document(served["resourceType"], served["id"], 1, updated, "POST", served))
+            docs.append(current_document(served, 1, updated))
+        if docs:
+            self.store.history.insert_many(versions, ordered=False, session=session)
+            self.store.resources.insert_many(docs, ordered=False, session=session)
+        return docs
+
+
+def _raise_conflicts(work: Callable[[ClientSession], T], session: ClientSession) -> T:
+    try:
+        return work(session)
+    except DuplicateKeyError as exc:
+        # Another writer created the same version first: report it as a conflict, never a 500.
+        raise Conflict("The resource was written concurrently by another request; retry") from exc
+
+
+def find_history(store: ResourceStore, query: dict[str, Any], sort: list[tuple[str, int]], limit: int,
+                 session: ClientSession | None = None) -> list[Doc]:
+    return list(store.store.history.find(query, session=session, limit=limit).sort(sort))
+
+
+def history_at(store: ResourceStore, query: dict[str, Any], at: datetime, sort: list[tuple[str, int]],
+               limit: int, session: ClientSession | None = None) -> list[Doc]:
+    """The version of each resource that was current at ``at`` (``_at``, http.html#history)."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {**query, "lu": {"$lte": at}}},
+        {"$sort": {"t": 1, "id": 1, "vid": -1}},
+        {"$group": {"_id": {"t": "$t", "id": "$id"}, "doc": {"$first": "$$ROOT"}}},
+        {"$replaceRoot": {"newRoot": "$doc"}},
+        {"$sort": dict(sort)},
+        {"$limit": limit},
+    ]
+    return list(store.store.history.aggregate(pipeline, session=session))
