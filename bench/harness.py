@@ -39,7 +39,7 @@ def server(uri: str, database: str, workers: int = 2, threads: int = 4) -> Itera
     env = {**os.environ, "MONGODB_URI": uri, "FHIR_DB_NAME": database, "FHIR_AUTH": "off",
            "FHIR_BASE_URL": f"http://127.0.0.1:{port}/fhir"}
     cmd = [sys.executable, "-m", "gunicorn", "bench.fixed_app:app", "-b", f"127.0.0.1:{port}",
-           "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--log-level", "warning"]
+           "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "5"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env)
     try:
         _wait_ready(port)

@@ -63,7 +63,7 @@ class EmbeddedMongo:
         ]
         # A new session keeps Ctrl-C in the terminal from reaching mongod directly:
         # we stop it ourselves, cleanly, after the web server has stopped.
-        self.process = subprocess.Popen(args, start_new_session=True)
+        self.process = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL)
         self._initiate_replica_set(timeout)
         return self.uri
 

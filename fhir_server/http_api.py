@@ -28,7 +28,8 @@ def mount_path(base_url: str) -> str:
 
 def blueprint(base_url: str) -> Blueprint:
     bp = Blueprint("fhir", __name__, url_prefix=mount_path(base_url) or None)
-    bp.add_url_rule("/", "root", serve, methods=METHODS, defaults={"path": ""})
+    # The base URL itself (POST [base] takes batches and transactions), with or without the slash.
+    bp.add_url_rule("/", "root", serve, methods=METHODS, defaults={"path": ""}, strict_slashes=False)
     bp.add_url_rule("/<path:path>", "path", serve, methods=METHODS)
     return bp
 

@@ -115,3 +115,10 @@ def test_transaction_patch_and_if_match(client):
     assert client.get("Patient/a").get_json()["gender"] == "female"
     stale = client.post("", _transaction(entries))
     assert stale.status_code == 412
+
+
+def test_base_url_without_trailing_slash(client):
+    bundle = _transaction([_patient_entry()])
+    response = client.client.post("/fhir", json=bundle, headers={"Content-Type": "application/fhir+json"})
+    assert response.status_code == 200
+    assert response.get_json()["type"] == "transaction-response"
