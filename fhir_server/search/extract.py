@@ -1,0 +1,131 @@
+"""Write-time extraction of search index entries, sort keys and Patient compartment membership.
+
+Search values are computed when a resource is written, from the official SearchParameter
+expressions (http://hl7.org/fhir/R4/search.html#table), into the ``i``, ``s`` and ``cmp`` fields
+of the stored document (docs/storage.md), so that every search is an index-backed MongoDB query.
+
+For each resource type a plan is built once: the list of (code, compiled expression, normaliser)
+for its parameters of a supported type (:data:`NORMALISERS`). Expressions are compiled by
+:mod:`.fhirpath` into plain closures where possible. ``_id`` and ``_lastUpdated`` are not
+extracted: the document carries them as ``id`` and ``lu``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from ..compartment import patient_compartment_params
+from . import date, number, quantity, reference, string, token, uri
+from .fhirpath import Extractor, compile_expression
+from .parameters import search_params
+
+Normaliser = Callable[[str, list[Any]], list[dict[str, Any]]]
+SortKey = Callable[[list[dict[str, Any]]], Any]
+
+#: Per search-parameter type: (normaliser, sort key).
+NORMALISERS: dict[str, tuple[Normaliser, SortKey]] = {
+    "token": (token.normalise, token.sort_key),
+    "string": (string.normalise, string.sort_key),
+    "reference": (reference.normalise, reference.sort_key),
+    "date": (date.normalise, date.sort_key),
+    "number": (number.normalise, number.sort_key),
+    "quantity": (quantity.normalise, quantity.sort_key),
+    "uri": (uri.normalise, uri.sort_key),
+}
+
+#: Parameters stored as top-level fields of the document rather than as index entries.
+DOCUMENT_FIELDS = frozenset({"_id", "_lastUpdated"})
+
+
+@dataclass
+class Extracted:
+    """What a write stores besides the resource: ``i``, ``s`` and ``cmp`` of docs/storage.md."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    sort: dict[str, Any] = field(default_factory=dict)
+    compartments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    code: str
+    type: str
+    extractor: Extractor
+    normaliser: Normaliser
+    sort_key: SortKey
+
+
+@cache
+def plan(resource_type: str) -> tuple[PlanStep, ...]:
+    """The extraction steps of one resource type, compiled once."""
+    steps = []
+    for code, param in search_params(resource_type).items():
+        if not param.extractable or code in DOCUMENT_FIELDS:
+            continue
+        normaliser, sort_key = NORMALISERS[param.type]
+        extractor = compile_expression(param.expression, resource_type)
+        steps.append(PlanStep(code, param.type, extractor, normaliser, sort_key))
+    return tuple(steps)
+
+
+def dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop repeated entries, keeping the first of each (order matters for sort keys)."""
+    if len(entries) < 2:
+        return entries
+    seen: set[tuple[tuple[str, Any], ...]] = set()
+    unique = []
+    for entry in entries:
+        key = tuple(entry.items())
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
+
+
+def _localise(entries: list[dict[str, Any]], base_url: str) -> list[dict[str, Any]]:
+    for entry in entries:
+        entry["v"] = reference.localise(entry["v"], base_url)
+    return entries
+
+
+def compartments(resource: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
+    """Ids of the patients whose compartment holds ``resource`` (a Patient is in its own)."""
+    resource_type = resource.get("resourceType", "")
+    codes = set(patient_compartment_params(resource_type))
+    ids: list[str] = []
+    if resource_type == "Patient" and isinstance(resource.get("id"), str):
+        ids.append(resource["id"])
+    for entry in entries:
+        value = entry.get("v")
+        if entry["p"] in codes and isinstance(value, str) and value.startswith("Patient/"):
+            patient_id = value[len("Patient/"):]
+            if "/" not in patient_id and patient_id not in ids:
+                ids.append(patient_id)
+    return ids
+
+
+def extract(resource: dict[str, Any], *, base_url: str | None = None) -> Extracted:
+    """Index entries, sort keys and compartments of ``resource`` (docs/storage.md, ``i s cmp``).
+
+    ``base_url`` is this server's base: absolute references to it are stored as ``Type/id``.
+    """
+    result = Extracted()
+    for step in plan(resource.get("resourceType", "")):
+        values = step.extractor(resource)
+        if not values:
+            continue
+        entries = step.normaliser(step.code, values)
+        if not entries:
+            continue
+        entries = dedupe(entries)
+        if base_url and step.type == "reference":
+            entries = dedupe(_localise(entries, base_url))
+        result.entries.extend(entries)
+        sort_value = step.sort_key(entries)
+        if sort_value is not None:
+            result.sort[step.code] = sort_value
+    result.compartments = compartments(resource, result.entries)
+    return result

@@ -1,0 +1,98 @@
+"""Reference search parameters (http://hl7.org/fhir/R4/search.html#reference).
+
+Stored: ``{p, v}`` where ``v`` is ``Type/id`` for a relative reference (a version suffix
+``/_history/n`` is dropped: a search matches the resource, not one version), an absolute URL as
+given (ours are made relative first when the base URL is known), a canonical as given plus its
+version-less form (``url|1.0`` and ``url``, http://hl7.org/fhir/R4/search.html#versions), and
+``Type/id`` for a resource itself (``Bundle.entry[0].resource``). Contained references (``#x``) and
+references with only an identifier are not indexed (``:identifier`` and ``_contained`` come later).
+
+Searched: ``[type]/[id]``, an absolute URL, or a bare ``[id]``, which means any of the parameter's
+target types.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .parameters import SearchParam
+from .syntax import QueryOptions, unescape
+
+_LITERAL = re.compile(
+    r"^(?:(?P<base>.+)/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})"
+    r"(?:/_history/[A-Za-z0-9\-.]{1,64})?$"
+)
+
+
+def is_reference_to(node: dict[str, Any], type_name: str) -> bool:
+    """``resolve() is T`` without resolving: the reference's literal type, else ``Reference.type``."""
+    reference = node.get("reference")
+    if isinstance(reference, str):
+        match = _LITERAL.match(reference)
+        if match:
+            return match.group("type") == type_name
+    return node.get("type") == type_name
+
+
+def literal(reference: str) -> str:
+    """The indexed form of a reference string (see module docstring)."""
+    match = _LITERAL.match(reference)
+    if match is None:
+        return reference
+    relative = f"{match.group('type')}/{match.group('id')}"
+    base = match.group("base")
+    return f"{base}/{relative}" if base else relative
+
+
+def localise(value: str, base_url: str | None) -> str:
+    """``{base_url}/Patient/1`` -> ``Patient/1``: our own absolute URLs mean the relative form."""
+    if base_url and value.startswith(base_url + "/"):
+        rest = value[len(base_url) + 1 :]
+        match = _LITERAL.match(rest)
+        if match and not match.group("base"):
+            return literal(rest)
+    return value
+
+
+def _values_of(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        reference = value.get("reference")
+        if isinstance(reference, str):
+            return [] if reference.startswith("#") or not reference else [literal(reference)]
+        if "resourceType" in value and isinstance(value.get("id"), str):
+            return [f"{value['resourceType']}/{value['id']}"]
+        return []
+    if isinstance(value, str) and value:
+        if "|" in value:
+            return [value, value.split("|", 1)[0]]
+        return [value]
+    return []
+
+
+def normalise(code: str, values: list[Any]) -> list[dict[str, Any]]:
+    return [{"p": code, "v": v} for value in values for v in _values_of(value)]
+
+
+def sort_key(entries: list[dict[str, Any]]) -> Any:
+    return entries[0]["v"]
+
+
+def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]:
+    """The ``$elemMatch`` alternatives matching one reference search value."""
+    value = localise(unescape(raw), options.base_url)
+    if "/" in value or ":" in value:
+        return [{"v": literal(value)}]
+    if param.targets:
+        candidates = [f"{target}/{value}" for target in param.targets]
+        return [{"v": candidates[0]} if len(candidates) == 1 else {"v": {"$in": candidates}}]
+    return [{"v": {"$regex": f"^[A-Za-z]+/{re.escape(value)}$"}}]
+
+
+def single_target(param: SearchParam, raw: str, options: QueryOptions) -> str | None:
+    """``Type/id`` if the search value names exactly one resource (used for patient scoping)."""
+    value = localise(unescape(raw), options.base_url)
+    if "/" in value or ":" in value:
+        match = _LITERAL.match(value)
+        return literal(value) if match and not match.group("base") else None
+    return f"{param.targets[0]}/{value}" if len(param.targets) == 1 else None
