@@ -11,6 +11,9 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+# System history reads current versions by time too (type history uses the search layer's t, lu).
+CURRENT_VERSION_INDEXES = [IndexModel([("lu", DESCENDING)], name="updated")]
+
 HISTORY_INDEXES = [
     IndexModel([("t", ASCENDING), ("id", ASCENDING), ("vid", DESCENDING)], name="instance"),
     IndexModel([("t", ASCENDING), ("lu", DESCENDING)], name="type_updated"),
@@ -43,5 +46,5 @@ def connect(uri: str, database: str) -> Store:
 def ensure_indexes(store: Store) -> None:
     from fhir_server.search.indexes import INDEXES  # the search layer owns the resources indexes
 
-    store.resources.create_indexes(INDEXES)
+    store.resources.create_indexes(INDEXES + CURRENT_VERSION_INDEXES)
     store.history.create_indexes(HISTORY_INDEXES)

@@ -49,7 +49,7 @@ def stamp_meta(resource: dict[str, Any], vid: int, updated: datetime) -> dict[st
     return out
 
 
-def current_document(resource: dict[str, Any], vid: int, updated: datetime) -> Doc:
+def current_document(resource: dict[str, Any], vid: int, updated: datetime, method: str) -> Doc:
     rtype, rid = resource["resourceType"], resource["id"]
     extracted = extract(resource)
     return {
@@ -58,6 +58,7 @@ def current_document(resource: dict[str, Any], vid: int, updated: datetime) -> D
         "id": rid,
         "vid": vid,
         "lu": updated,
+        "m": method,
         "res": resource,
         "i": extracted.entries,
         "s": extracted.sort,
@@ -65,13 +66,14 @@ def current_document(resource: dict[str, Any], vid: int, updated: datetime) -> D
     }
 
 
-def history_document(rtype: str, rid: str, vid: int, updated: datetime, method: str,
-                     resource: dict[str, Any] | None) -> Doc:
-    doc: Doc = {"_id": f"{rtype}/{rid}/{vid}", "t": rtype, "id": rid, "vid": vid, "lu": updated, "m": method}
-    if resource is None:
+def superseded(current: Doc) -> Doc:
+    """The history record of a current document (or tombstone) that a new version replaces."""
+    doc: Doc = {"_id": f"{current['t']}/{current['id']}/{current['vid']}", "t": current["t"], "id": current["id"],
+                "vid": current["vid"], "lu": current["lu"], "m": current.get("m", "PUT")}
+    if current.get("del"):
         doc["del"] = True
     else:
-        doc["res"] = resource
+        doc["res"] = current["res"]
     return doc
 
 
@@ -93,6 +95,12 @@ class ResourceStore:
         return self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, session=session)
 
     def version(self, rtype: str, rid: str, vid: int, session: ClientSession | None = None) -> Doc | None:
+        """One version: the current document if it is that version, else its history record."""
+        current = self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, {"i": 0, "s": 0}, session=session)
+        if current is None or current["vid"] < vid:
+            return None
+        if current["vid"] == vid:
+            return current
         return self.store.history.find_one({"_id": f"{rtype}/{rid}/{vid}"}, session=session)
 
     def find(self, query: dict[str, Any], *, sort: list[tuple[str, int]] | None = None,
@@ -115,7 +123,7 @@ class ResourceStore:
         """Store a new resource under a server-assigned id (any id in the body is replaced)."""
         body = dict(resource)
         body["id"] = rid or new_id()
-        return self._write(body, 1, method, session, expect_vid=None)
+        return self._write(body, 1, method, session, previous=None)
 
     def put(self, resource: dict[str, Any], session: ClientSession, *, if_match: int | None = None,
             method: str = "PUT") -> tuple[Doc, bool]:
@@ -127,7 +135,7 @@ class ResourceStore:
             raise PreconditionFailed(f"If-Match expected version {if_match} of {rtype}/{rid}, found {found}")
         vid = existing["vid"] + 1 if existing else 1
         created = existing is None or bool(existing.get("del"))
-        doc = self._write(resource, vid, method, session, expect_vid=existing["vid"] if existing else None)
+        doc = self._write(resource, vid, method, session, previous=existing)
         return doc, created
 
     def delete(self, rtype: str, rid: str, session: ClientSession) -> int | None:
@@ -136,40 +144,37 @@ class ResourceStore:
         if existing is None or existing.get("del"):
             return None
         vid = existing["vid"] + 1
-        updated = now()
-        self.store.history.insert_one(history_document(rtype, rid, vid, updated, "DELETE", None), session=session)
-        tombstone = {"_id": f"{rtype}/{rid}", "t": rtype, "id": rid, "vid": vid, "lu": updated, "del": True}
-        self._swap(tombstone, existing["vid"], session)
+        tombstone = {"_id": f"{rtype}/{rid}", "t": rtype, "id": rid, "vid": vid, "lu": now(), "m": "DELETE",
+                     "del": True}
+        self._replace(existing, tombstone, session)
         return vid
 
     def _write(self, resource: dict[str, Any], vid: int, method: str, session: ClientSession,
-               expect_vid: int | None) -> Doc:
+               previous: Doc | None) -> Doc:
         updated = now()
-        served = stamp_meta(resource, vid, updated)
-        rtype, rid = served["resourceType"], served["id"]
-        self.store.history.insert_one(history_document(rtype, rid, vid, updated, method, served), session=session)
-        doc = current_document(served, vid, updated)
-        self._swap(doc, expect_vid, session)
+        doc = current_document(stamp_meta(resource, vid, updated), vid, updated, method)
+        if previous is None:
+            self.store.resources.insert_one(doc, session=session)
+        else:
+            self._replace(previous, doc, session)
         return doc
 
-    def _swap(self, doc: Doc, expect_vid: int | None, session: ClientSession) -> None:
-        if expect_vid is None:
-            self.store.resources.insert_one(doc, session=session)
-            return
-        result = self.store.resources.replace_one({"_id": doc["_id"], "vid": expect_vid}, doc, session=session)
+    def _replace(self, previous: Doc, doc: Doc, session: ClientSession) -> None:
+        """Move ``previous`` to history and put ``doc`` in its place, if nobody did so first.
+
+        The history ``_id`` is unique per version, so a second writer that read the same version
+        fails on the insert (or on the version check of the replace) and never overwrites.
+        """
+        self.store.history.insert_one(superseded(previous), session=session)
+        result = self.store.resources.replace_one({"_id": doc["_id"], "vid": previous["vid"]}, doc, session=session)
         if result.matched_count != 1:
             raise PreconditionFailed(f"{doc['_id']} was changed by another request; retry with its new version")
 
     def insert_many_new(self, resources: Iterable[dict[str, Any]], session: ClientSession) -> list[Doc]:
         """Bulk path for creates with fresh server ids (transaction bundles full of POSTs)."""
         updated = now()
-        docs, versions = [], []
-        for resource in resources:
-            served = stamp_meta(resource, 1, updated)
-            versions.append(history_document(served["resourceType"], served["id"], 1, updated, "POST", served))
-            docs.append(current_document(served, 1, updated))
+        docs = [current_document(stamp_meta(resource, 1, updated), 1, updated, "POST") for resource in resources]
         if docs:
-            self.store.history.insert_many(versions, ordered=False, session=session)
             self.store.resources.insert_many(docs, ordered=False, session=session)
         return docs
 
@@ -182,16 +187,33 @@ def _raise_conflicts(work: Callable[[ClientSession], T], session: ClientSession)
         raise Conflict("The resource was written concurrently by another request; retry") from exc
 
 
+HIDDEN = {"i": 0, "s": 0}
+
+
+def _all_versions(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Pipeline head over every version: superseded ones in ``history``, current ones in ``resources``."""
+    return [
+        {"$match": query},
+        {"$unionWith": {"coll": "resources", "pipeline": [{"$match": query}, {"$project": HIDDEN}]}},
+    ]
+
+
 def find_history(store: ResourceStore, query: dict[str, Any], sort: list[tuple[str, int]], limit: int,
                  session: ClientSession | None = None) -> list[Doc]:
-    return list(store.store.history.find(query, session=session, limit=limit).sort(sort))
+    pipeline = [*_all_versions(query), {"$sort": dict(sort)}, {"$limit": limit}]
+    return list(store.store.history.aggregate(pipeline, session=session))
+
+
+def count_history(store: ResourceStore, query: dict[str, Any], session: ClientSession | None = None) -> int:
+    return store.store.history.count_documents(query, session=session) + \
+        store.store.resources.count_documents(query, session=session)
 
 
 def history_at(store: ResourceStore, query: dict[str, Any], at: datetime, sort: list[tuple[str, int]],
                limit: int, session: ClientSession | None = None) -> list[Doc]:
     """The version of each resource that was current at ``at`` (``_at``, http.html#history)."""
     pipeline: list[dict[str, Any]] = [
-        {"$match": {**query, "lu": {"$lte": at}}},
+        *_all_versions({"$and": [query, {"lu": {"$lte": at}}]}),
         {"$sort": {"t": 1, "id": 1, "vid": -1}},
         {"$group": {"_id": {"t": "$t", "id": "$id"}, "doc": {"$first": "$$ROOT"}}},
         {"$replaceRoot": {"newRoot": "$doc"}},

@@ -16,7 +16,7 @@ from fhir_server.fhir_dates import parse_instant
 from fhir_server.interactions.read import load_visible
 from fhir_server.interactions.search_type import CURSOR, page_size
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
-from fhir_server.storage import find_history, format_instant, history_at
+from fhir_server.storage import count_history, find_history, format_instant, history_at
 from fhir_server.versioning import etag
 
 SORT: paging.Sort = [("lu", -1), ("_id", -1)]
@@ -65,7 +65,7 @@ def _bundle(ctx: Context, req: FhirRequest, scope: dict[str, Any], path: str) ->
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history", "link": links,
                               "entry": [_entry(ctx, d) for d in docs]}
     if not at and not cursor:
-        bundle["total"] = ctx.store.store.history.count_documents(query, session=req.session)
+        bundle["total"] = count_history(ctx.store, query, req.session)
     if not bundle["entry"]:
         del bundle["entry"]
     return FhirResponse(200, bundle)

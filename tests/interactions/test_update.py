@@ -94,5 +94,6 @@ def test_invalid_update_stores_nothing(client, store):
     client.put("Patient/p1", PATIENT)
     response = client.put("Patient/p1", {**PATIENT, "gender": "unknown-gender"})
     assert response.status_code == 400
-    assert store.history.count_documents({}) == 1
+    assert client.get("Patient/p1/_history").get_json()["total"] == 1
+    assert store.history.count_documents({}) == 0
     assert client.get("Patient/p1").get_json()["gender"] == "male"
