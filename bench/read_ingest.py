@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -17,9 +18,17 @@ def eval_bundles() -> list[Path]:
     return sorted((shared_dir() / "data" / "synthea" / "eval").glob("*.json"))
 
 
-def ingest_http(port: int, files: list[Path]) -> tuple[int, float]:
+def ingest_http(port: int, files: list[Path], clients: int = 2) -> tuple[int, float]:
+    """Transaction ingest with ``clients`` concurrent uploaders (one per gunicorn worker)."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        total = sum(pool.map(lambda chunk: _upload(port, chunk), [files[i::clients] for i in range(clients)]))
+    return total, time.perf_counter() - start
+
+
+def _upload(port: int, files: list[Path]) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    total, start = 0, time.perf_counter()
+    total = 0
     for path in files:
         body = path.read_bytes()
         conn.request("POST", "/fhir", body=body, headers={"Content-Type": "application/fhir+json",
@@ -29,7 +38,7 @@ def ingest_http(port: int, files: list[Path]) -> tuple[int, float]:
         if response.status != 200:
             raise RuntimeError(f"{path.name}: {response.status} {payload[:300]!r}")
         total += len(json.loads(body)["entry"])
-    return total, time.perf_counter() - start
+    return total
 
 
 def ingest_raw(uri: str, files: list[Path]) -> tuple[int, float]:

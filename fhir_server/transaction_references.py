@@ -8,33 +8,43 @@ entry of the bundle cannot be resolved and fails the transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from fhir_server.errors import BadRequest
 from fhir_server.resource_types import is_resource_type
 
 
+# orjson writes compact JSON, so a reference element is always the bytes "reference":"...".
+# Inside a JSON string every quote is escaped, so these patterns only ever match real elements.
+_REFERENCE = re.compile(rb'"reference":"((?:[^"\\]|\\.)*)"')
+_URN = re.compile(rb'"(urn:uuid:[^"\\]*)"')
+
+
 def rewrite_references(resource: dict[str, Any], ids: dict[str, str],
                        conditional: Callable[[str], str]) -> dict[str, Any]:
-    """A copy of ``resource`` with every reference resolved (the input is left unchanged)."""
-    return _walk(resource, ids, conditional)
+    """A copy of ``resource`` with every reference resolved (the input is left unchanged).
 
+    Works on the serialised JSON: one C-speed pass instead of a Python walk over every element.
+    """
+    raw = orjson.dumps(resource)
+    if b"urn:" not in raw and b"?" not in raw:
+        return resource  # nothing to rewrite: no bundle-local or conditional reference
 
-def _walk(value: Any, ids: dict[str, str], conditional: Callable[[str], str]) -> Any:
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if key == "reference" and isinstance(item, str):
-                out[key] = _resolve(item, ids, conditional)
-            else:
-                out[key] = _walk(item, ids, conditional)
-        return out
-    if isinstance(value, list):
-        return [_walk(item, ids, conditional) for item in value]
-    if isinstance(value, str) and value in ids and value.startswith("urn:"):
-        return ids[value]  # e.g. an Attachment url or a narrative link to a bundle entry
-    return value
+    def reference(match: re.Match[bytes]) -> bytes:
+        raw_value = match.group(1)
+        value = orjson.loads(b'"' + raw_value + b'"') if b"\\" in raw_value else raw_value.decode()
+        return b'"reference":' + orjson.dumps(_resolve(value, ids, conditional))
+
+    def other(match: re.Match[bytes]) -> bytes:
+        # e.g. an Attachment url or a narrative link naming a bundle entry
+        target = ids.get(match.group(1).decode())
+        return orjson.dumps(target) if target else match.group(0)
+
+    return orjson.loads(_URN.sub(other, _REFERENCE.sub(reference, raw)))
 
 
 def _resolve(reference: str, ids: dict[str, str], conditional: Callable[[str], str]) -> str:
