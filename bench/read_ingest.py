@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -64,14 +65,14 @@ def read_paths(uri: str, database: str, limit: int = 2000) -> list[str]:
 
 def run() -> dict[str, float]:
     files = eval_bundles()
-    with mongod() as uri, server(uri, "bench_core") as port:
-        MongoClient(uri).drop_database("bench_core")
+    database = f"bench_core_{uuid.uuid4().hex[:8]}"
+    with mongod() as uri, server(uri, database) as port:
         raw_n, raw_s = ingest_raw(uri, files)
         http_n, http_s = ingest_http(port, files)
         raw_rate, http_rate = raw_n / raw_s, http_n / http_s
-        paths = read_paths(uri, "bench_core")
+        paths = read_paths(uri, database)
         fixed = throughput(port, ["/bench/fixed"])
         reads = throughput(port, paths)
-        MongoClient(uri).drop_database("bench_core")
+        MongoClient(uri).drop_database(database)
     return {"resources": http_n, "ingest_per_s": http_rate, "raw_per_s": raw_rate, "R4": http_rate / raw_rate,
             "read_per_s": reads, "fixed_per_s": fixed, "R1": reads / fixed}
