@@ -1,0 +1,88 @@
+"""python -m fhir_server load: Bundles, single resources, NDJSON, folders; failures named."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from fhir_server import cli
+from fhir_server.config import Settings
+from fhir_server.loader import LoadError, load_paths
+from fhir_server.rest import Context
+from fhir_server.storage import ResourceStore
+from tests.conftest import SYNTHEA_DEV
+
+
+@pytest.fixture()
+def ctx(store):
+    return Context(settings=Settings(base_url="http://testserver/fhir"), store=ResourceStore(store))
+
+
+def _write(folder: Path, name: str, content: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_loads_every_kind_of_file_recursively(ctx, store, tmp_path):
+    transaction = sorted(SYNTHEA_DEV.glob("*.json"))[0]
+    entries = len(json.loads(transaction.read_text())["entry"])
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    (tmp_path / "deep" / "er" / transaction.name).write_bytes(transaction.read_bytes())
+    collection = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "c1"}}, {"resource": {"resourceType": "Patient"}}]}
+    _write(tmp_path, "collection.json", json.dumps(collection))
+    _write(tmp_path, "single.json", json.dumps({"resourceType": "Practitioner", "id": "doc-1"}))
+    _write(tmp_path, "many.ndjson", "\n".join(json.dumps({"resourceType": "Organization", "name": f"ГП №{n}"})
+                                             for n in range(3)) + "\n")
+    report = load_paths(ctx, [tmp_path], progress=False)
+    assert report.files == 4
+    assert report.resources == entries + 2 + 1 + 3
+    assert store.resources.count_documents({}) == entries + 6
+    assert store.resources.find_one({"_id": "Patient/c1"}) is not None
+
+
+def test_failure_names_file_and_entry(ctx, store, tmp_path):
+    bad = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient"}}, {"resource": {"resourceType": "Patient", "gender": "x"}}]}
+    path = _write(tmp_path, "bad.json", json.dumps(bad))
+    with pytest.raises(LoadError) as failure:
+        load_paths(ctx, [path], progress=False)
+    assert "bad.json" in str(failure.value) and "Bundle.entry[1]" in str(failure.value)
+    assert "gender" in str(failure.value)
+
+
+def test_failing_transaction_names_entry_and_stores_nothing(ctx, store, tmp_path):
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
+        {"resource": {"resourceType": "Observation", "status": "??", "code": {"text": "x"}},
+         "request": {"method": "POST", "url": "Observation"}}]}
+    path = _write(tmp_path, "tx.json", json.dumps(bundle))
+    with pytest.raises(LoadError) as failure:
+        load_paths(ctx, [path], progress=False)
+    assert "tx.json" in str(failure.value) and "Bundle.entry[1]" in str(failure.value)
+    assert store.resources.count_documents({}) == 0
+
+
+def test_bad_ndjson_line_is_named(ctx, tmp_path):
+    path = _write(tmp_path, "x.ndjson", '{"resourceType": "Patient"}\n{oops\n')
+    with pytest.raises(LoadError, match=r"x.ndjson, line 2"):
+        load_paths(ctx, [path], progress=False)
+
+
+def test_cli_exit_codes(mongo_uri, mongo_client, tmp_path, monkeypatch, capsys):
+    database = f"cli_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("MONGODB_URI", mongo_uri)
+    monkeypatch.setenv("FHIR_DB_NAME", database)
+    good = _write(tmp_path, "ok.json", json.dumps({"resourceType": "Patient", "id": "ok"}))
+    assert cli.main(["load", str(good)]) == 0
+    assert "loaded 1 resources from 1 files" in capsys.readouterr().out
+    bad = _write(tmp_path, "bad.json", "{not json")
+    assert cli.main(["load", str(bad)]) == 1
+    assert "bad.json" in capsys.readouterr().err
+    assert cli.main(["load", str(tmp_path / "missing")]) == 1
+    mongo_client.drop_database(database)
