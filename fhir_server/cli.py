@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from fhir_server.embedded_mongo import EmbeddedMongo
 from fhir_server.rest import Context
 from fhir_server.storage import ResourceStore
 
-EMBEDDED_PORT = 27117  # the embedded mongod of `make run` (tests pick a free port instead)
+EMBEDDED_PORT = 27117  # the embedded mongod of `make run`; FHIR_MONGO_PORT overrides it
 
 
 @contextlib.contextmanager
@@ -28,7 +29,7 @@ def database(settings: config.Settings) -> Iterator[tuple[config.Settings, Store
     if settings.mongodb_uri:
         yield settings, connect(settings.mongodb_uri, settings.database)
         return
-    mongo = EmbeddedMongo(settings.data_dir, port=EMBEDDED_PORT)
+    mongo = EmbeddedMongo(settings.data_dir, port=int(os.environ.get("FHIR_MONGO_PORT", EMBEDDED_PORT)))
     uri = mongo.start()
     logging.info("embedded MongoDB at %s, data in %s", uri, settings.data_dir / "mongo")
     try:

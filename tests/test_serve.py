@@ -1,0 +1,76 @@
+"""python -m fhir_server serve: embedded MongoDB, data kept between runs, clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from fhir_server.embedded_mongo import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "fhir_server", "serve", "--workers", "1"], cwd=REPO,
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/fhir/metadata", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("server did not answer")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGINT)
+    return proc.wait(60)
+
+
+def _mongod_running(data_dir: Path) -> bool:
+    out = subprocess.run(["pgrep", "-f", "--", f"--dbpath {data_dir}"], capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
+def test_embedded_serve_keeps_data_and_stops_mongod(tmp_path):
+    port = free_port()
+    env = {"FHIR_PORT": str(port), "FHIR_DATA_DIR": str(tmp_path), "FHIR_MONGO_PORT": str(free_port()),
+           "FHIR_AUTH": "off", "MONGODB_URI": ""}
+    proc = _start(env)
+    try:
+        _wait(port, proc)
+        body = json.dumps({"resourceType": "Patient", "id": "kept", "name": [{"family": "Сидоров"}]}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/fhir/Patient/kept", data=body, method="PUT",
+                                         headers={"Content-Type": "application/fhir+json"})
+        assert urllib.request.urlopen(request, timeout=10).status == 201
+    finally:
+        _stop(proc)
+    assert not _mongod_running(tmp_path / "mongo")
+    again = _start(env)
+    try:
+        _wait(port, again)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/fhir/Patient/kept", timeout=10) as response:
+            assert json.load(response)["name"][0]["family"] == "Сидоров"
+    finally:
+        _stop(again)
+    assert not _mongod_running(tmp_path / "mongo")
+
+
+def test_auth_off_refused_off_loopback(tmp_path):
+    env = {**os.environ, "FHIR_AUTH": "off", "FHIR_HOST": "0.0.0.0", "FHIR_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "fhir_server", "serve"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "loopback" in result.stderr
