@@ -49,7 +49,8 @@ def serve(path: str) -> Response:
         raw = request.get_data(cache=False)
         body, form = content.parse_body(raw, request.headers.get("Content-Type"), request.method)
         req = FhirRequest(
-            method=request.method,
+            # HEAD is a GET whose body the WSGI layer drops (RFC 9110 section 9.3.2).
+            method="GET" if request.method == "HEAD" else request.method,
             path=[p for p in path.split("/") if p],
             params=[(k, v) for k, v in params + form if k not in CONTROL_PARAMS],
             headers=Headers(request.headers.items()),

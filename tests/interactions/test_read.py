@@ -71,3 +71,12 @@ def test_no_database_fields_leak(client):
     body = client.get(f"Patient/{created['id']}").get_json()
     assert set(body) == {"resourceType", "id", "meta", "name", "gender"}
     assert set(body["meta"]) == {"versionId", "lastUpdated"}
+
+
+def test_head_answers_like_get_without_body(client):
+    created = client.create(PATIENT)
+    response = client.request("HEAD", f"Patient/{created['id']}")
+    assert response.status_code == 200
+    assert response.headers["ETag"] == 'W/"1"'
+    assert response.get_data() == b""
+    assert client.request("HEAD", "Patient/missing").status_code == 404
