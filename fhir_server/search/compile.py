@@ -2,18 +2,24 @@
 
 ``compile_search("Observation", [("code", "http://loinc.org|8302-2"), ("date", "ge2019")])``
 gives a filter over the ``resources`` collection (docs/storage.md): every supported parameter is an
-``$elemMatch`` on the write-time index entries ``i``, served by the ``type_value`` or ``type_range``
-index. Semantics from the spec:
+``$elemMatch`` on the write-time index entries, ``i`` (token, string, uri, reference: the
+``type_value`` index) or ``r`` (date, number, quantity: ``type_range``). Semantics from the spec:
 
 - a comma inside one value ORs ("Composite search... ``a,b``"), a repeated parameter ANDs;
 - an empty value is ignored; an unknown parameter is ignored (and reported in ``ignored``) unless
   the client asked for ``handling=strict``, then it is a 400
   (http://hl7.org/fhir/R4/search.html#errors);
+- modifiers (#modifiers) are the type modules' (``:exact``, ``:contains``, ``:text``,
+  ``:of-type``, ``:identifier``, ``:[type]``, ``:above``, ``:below``) except ``:missing`` and
+  ``:not``, which apply to any parameter and are compiled here;
+- chains and ``_has`` (#chaining, #has) are :mod:`.chain` and :mod:`.has`: their inner searches
+  run first through a :class:`~.chain.Resolver`;
 - result parameters (``_count``, ``_sort``, ``_include``...) are returned to the caller in
-  ``control``; ``_sort`` and ``_count`` are also parsed.
+  ``control``; ``_sort`` and ``_count`` are also parsed (:mod:`.sort`).
 
 User input never becomes a MongoDB operator: parameter names are looked up in the registry, values
-only ever appear as strings, numbers or dates, and regular expressions are escaped.
+only ever appear as strings, numbers or dates, and regular expressions are escaped. Any error
+is a 400 naming the parameter.
 """
 
 from __future__ import annotations
@@ -25,9 +31,16 @@ from typing import Any, Protocol
 
 from ..compartment import patient_compartment_params
 from ..errors import BadRequest
-from . import date, number, quantity, reference, string, token, uri
+from . import composite, date, number, quantity, reference, string, token, uri
+from .chain import Resolver, chain_clause
+from .extract import entry_array
+from .has import has_clause
 from .parameters import SearchParam, search_param, split_union
+from .sort import DEFAULT_SORT, parse_count, parse_sort
 from .syntax import QueryOptions, unescape, values
+
+__all__ = ["DEFAULT_SORT", "CompiledSearch", "compile_search", "implies_compartment", "parse_count",
+           "parse_sort"]
 
 #: Parameters about the result rather than the match, handled by the caller
 #: (http://hl7.org/fhir/R4/search.html#return); ``_cursor`` carries our paging state.
@@ -36,14 +49,16 @@ RESULT_PARAMETERS = frozenset({
     "_revinclude", "_contained", "_containedType", "_cursor",
 })
 
-DEFAULT_SORT: list[tuple[str, int]] = [("_id", 1)]
+#: Modifiers any parameter takes (http://hl7.org/fhir/R4/search.html#modifiers).
+NEGATION = "not"
 
 
 class Builder(Protocol):
-    def __call__(self, param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]: ...
+    def __call__(self, param: SearchParam, raw: str, options: QueryOptions,
+                 modifier: str = "") -> list[dict[str, Any]]: ...
 
 
-#: Query builders per parameter type; ``composite`` will register here.
+#: Query builders per parameter type.
 BUILDERS: dict[str, Builder] = {
     "token": token.conditions,
     "string": string.conditions,
@@ -52,6 +67,7 @@ BUILDERS: dict[str, Builder] = {
     "number": number.conditions,
     "quantity": quantity.conditions,
     "uri": uri.conditions,
+    "composite": composite.conditions,
 }
 
 
@@ -67,25 +83,36 @@ class CompiledSearch:
     control: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _elem_match(code: str, alternatives: list[dict[str, Any]]) -> dict[str, Any]:
-    """OR the alternatives, each one ``$elemMatch`` on ``i`` so that each can use an index."""
+def field_of(param: SearchParam) -> str:
+    """``i`` or ``r``: where the entries of ``param`` are stored."""
+    if param.type == "composite":
+        return entry_array(composite.last_type(param))
+    return entry_array(param.type)
+
+
+def elem_match(array: str, code: str, alternatives: list[dict[str, Any]]) -> dict[str, Any]:
+    """OR the alternatives, each one ``$elemMatch`` on ``array`` so that each can use an index.
+
+    An alternative may name its own ``p`` (``:identifier``, composites); plain values of the
+    same parameter merge into one ``$in``."""
     plain = [a.get("v") for a in alternatives if list(a) == ["v"] and isinstance(a["v"], str)]
     if len(alternatives) > 1 and len(plain) == len(alternatives):
         alternatives = [{"v": {"$in": plain}}]
-    clauses = [{"i": {"$elemMatch": {"p": code, **alt}}} for alt in alternatives]
+    clauses = [{array: {"$elemMatch": {"p": code, **alt}}} for alt in alternatives]
     return clauses[0] if len(clauses) == 1 else {"$or": clauses}
 
 
-def _missing(code: str, raw: str) -> dict[str, Any]:
-    """``:missing=true``: no entry for the parameter; ``false``: at least one."""
+def _missing(param: SearchParam, raw: str) -> dict[str, Any]:
+    """``:missing=true``: no entry for the parameter; ``false``: at least one (#missing)."""
     if raw not in ("true", "false"):
-        raise BadRequest(f"Search parameter {code!r}: ':missing' takes true or false")
-    present = {"i": {"$elemMatch": {"p": code}}}
-    if code == "_id":
-        return {"id": {"$exists": False}} if raw == "true" else {}
-    if code == "_lastUpdated":
-        return {"lu": {"$exists": False}} if raw == "true" else {}
-    return {"i": {"$not": present["i"]}} if raw == "true" else present
+        raise BadRequest(f"Search parameter '{param.code}:missing' takes true or false")
+    if param.code in ("_id", "_lastUpdated"):
+        return {"_id": {"$exists": False}} if raw == "true" else {}
+    key = f"{field_of(param)}.p"
+    if param.type == "composite":
+        prefix = {"$regex": "^" + string.regex_escape(param.code + composite.SEPARATOR)}
+        return {key: {"$not": prefix}} if raw == "true" else {key: prefix}
+    return {key: {"$ne": param.code}} if raw == "true" else {key: param.code}
 
 
 def _document_field(code: str, parts: list[str], options: QueryOptions) -> dict[str, Any]:
@@ -101,14 +128,19 @@ def _document_field(code: str, parts: list[str], options: QueryOptions) -> dict[
     return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
 
 
-def _clause(param: SearchParam, parts: list[str], options: QueryOptions) -> dict[str, Any]:
+def _clause(param: SearchParam, parts: list[str], modifier: str, options: QueryOptions) -> dict[str, Any]:
     if param.code in ("_id", "_lastUpdated"):
+        if modifier:
+            raise BadRequest(f"Search parameter {param.code!r}: modifier ':{modifier}' is not supported")
         return _document_field(param.code, parts, options)
     builder = BUILDERS.get(param.type)
-    if builder is None or not param.expression:
+    if builder is None or not param.extractable:
         raise BadRequest(f"Search parameter {param.code!r} (type {param.type}) is not supported")
-    alternatives = [alt for part in parts for alt in builder(param, part, options)]
-    return _elem_match(param.code, alternatives)
+    if modifier == NEGATION and param.type != "token":
+        raise BadRequest(f"Search parameter {param.code!r}: ':not' applies to token parameters")
+    alternatives = [alt for part in parts for alt in builder(param, part, options, modifier)]
+    clause = elem_match(field_of(param), param.code, alternatives)
+    return {"$nor": [clause]} if modifier == NEGATION else clause
 
 
 def _strip_patient_filter(branch: str) -> str:
@@ -134,47 +166,17 @@ def implies_compartment(resource_type: str, code: str) -> bool:
     return all(_strip_patient_filter(b) in paths for b in split_union(own.expression))
 
 
-def _scope(resource_type: str, param: SearchParam, parts: list[str], options: QueryOptions) -> str | None:
+def _scope(resource_type: str, param: SearchParam, parts: list[str], modifier: str,
+           options: QueryOptions) -> str | None:
     """The patient id a one-valued search on this parameter confines the result to, if any."""
-    if len(parts) != 1:
+    if len(parts) != 1 or modifier == NEGATION:
         return None
-    if resource_type == "Patient" and param.code == "_id":
+    if resource_type == "Patient" and param.code == "_id" and not modifier:
         return unescape(parts[0])
     if param.type != "reference" or not implies_compartment(resource_type, param.code):
         return None
-    target = reference.single_target(param, parts[0], options)
+    target = reference.single_target(param, parts[0], options, modifier)
     return target[len("Patient/"):] if target and target.startswith("Patient/") else None
-
-
-def parse_sort(resource_type: str, raw: list[str]) -> list[tuple[str, int]]:
-    """``_sort=-date`` -> ``[("s.date", -1), ("_id", 1)]`` (http://hl7.org/fhir/R4/search.html#sort)."""
-    keys = [k for r in raw for k in r.split(",") if k]
-    if not keys:
-        return list(DEFAULT_SORT)
-    if len(keys) > 1:
-        raise BadRequest("_sort on more than one parameter is not supported")
-    direction = -1 if keys[0].startswith("-") else 1
-    code = keys[0].lstrip("-")
-    if code == "_id":
-        return [("_id", direction)]
-    if code == "_lastUpdated":
-        return [("lu", direction), ("_id", 1)]
-    param = search_param(resource_type, code)
-    if param is None or not param.extractable:
-        raise BadRequest(f"Cannot sort on {code!r}: not a supported search parameter of {resource_type}")
-    return [(f"s.{code}", direction), ("_id", 1)]
-
-
-def parse_count(raw: list[str]) -> int | None:
-    if not raw or raw[-1] == "":
-        return None
-    try:
-        count = int(raw[-1])
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise BadRequest(f"_count must be a non-negative integer, got {raw[-1]!r}")
-    return count
 
 
 def _combine(base: dict[str, Any], clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -191,42 +193,60 @@ def compile_search(
     strict: bool = False,
     base_url: str | None = None,
     now: datetime | None = None,
+    resolver: Resolver | None = None,
 ) -> CompiledSearch:
     """Compile the query parameters of ``GET [base]/[type]?...`` (see module docstring)."""
     options = QueryOptions(base_url=base_url, now=now) if now else QueryOptions(base_url=base_url)
     result = CompiledSearch(filter={})
     clauses: list[dict[str, Any]] = []
+
+    def inner(rtype: str, inner_params: list[tuple[str, str]]) -> CompiledSearch:
+        return compile_search(rtype, inner_params, strict=True, base_url=base_url, now=now, resolver=resolver)
+
     for name, raw in params:
-        code, _, modifier = name.partition(":")
-        if code in RESULT_PARAMETERS:
-            result.control.setdefault(name, []).append(raw)
-            continue
-        param = _known(resource_type, code, name, strict, result)
-        if param is None or raw == "":
-            continue
-        if modifier == "missing":
-            clauses.append(_missing(code, raw))
-            continue
-        if modifier:
-            raise BadRequest(f"Search parameter {name!r}: modifier ':{modifier}' is not supported")
-        parts = [p for p in values(raw) if p != ""]
-        if not parts:
-            continue
-        clauses.append(_clause(param, parts, options))
-        scope = _scope(resource_type, param, parts, options)
-        if scope is not None:
-            clauses.append({"cmp": scope})
-            result.patient_scope = result.patient_scope or scope
+        try:
+            clauses += _one(resource_type, name, raw, options, strict, result, resolver, inner)
+        except BadRequest as error:
+            if repr(name) in str(error) or name in str(error):
+                raise
+            raise type(error)(f"Search parameter {name!r}: {error}") from error
     result.filter = _combine({"t": resource_type, "del": {"$ne": True}}, clauses)
     result.sort = parse_sort(resource_type, result.control.get("_sort", []))
     result.count = parse_count(result.control.get("_count", []))
     return result
 
 
+def _one(resource_type: str, name: str, raw: str, options: QueryOptions, strict: bool,
+         result: CompiledSearch, resolver: Resolver | None, inner: Any) -> list[dict[str, Any]]:
+    """The clauses of one ``name=raw`` pair (none for ignored and result parameters)."""
+    if "." in name and not name.startswith("_has:") and _is_chain(resource_type, name):
+        return [chain_clause(resource_type, name, raw, resolver, inner)] if raw else []
+    code, _, modifier = name.partition(":")
+    if code in RESULT_PARAMETERS:
+        result.control.setdefault(name, []).append(raw)
+        return []
+    if raw == "":
+        return []
+    if code == "_has":
+        return [has_clause(resource_type, name, raw, resolver, inner)]
+    param = _known(resource_type, code, name, strict, result)
+    if param is None:
+        return []
+    if modifier == "missing":
+        return [_missing(param, raw)]
+    parts = [p for p in values(raw) if p != ""]
+    if not parts:
+        return []
+    clauses = [_clause(param, parts, modifier, options)]
+    scope = _scope(resource_type, param, parts, modifier, options)
+    if scope is not None:
+        clauses.append({"cmp": scope})
+        result.patient_scope = result.patient_scope or scope
+    return clauses
+
+
 def _known(resource_type: str, code: str, name: str, strict: bool, result: CompiledSearch) -> SearchParam | None:
     """The registered parameter, or None (recorded as ignored) for an unknown one."""
-    if code == "_has" or "." in code and _is_chain(resource_type, code):
-        raise BadRequest(f"Search parameter {name!r}: chaining and _has are not supported yet")
     param = search_param(resource_type, code)
     if param is None:
         if strict:
@@ -235,6 +255,6 @@ def _known(resource_type: str, code: str, name: str, strict: bool, result: Compi
     return param
 
 
-def _is_chain(resource_type: str, code: str) -> bool:
-    head = search_param(resource_type, code.split(".", 1)[0])
-    return head is not None and head.type == "reference"
+def _is_chain(resource_type: str, name: str) -> bool:
+    """A dotted name whose head is a known parameter is a chain (an error if not a reference)."""
+    return search_param(resource_type, name.split(".", 1)[0].partition(":")[0]) is not None

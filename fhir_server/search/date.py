@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import BadRequest
 from .parameters import SearchParam
-from .syntax import QueryOptions, split_prefix, unescape
+from .syntax import QueryOptions, no_modifier, split_prefix, unescape
 
 UTC = UTC
 MS = timedelta(milliseconds=1)
@@ -177,5 +177,6 @@ def point_conditions(field: str, prefix: str, low: datetime, high: datetime) -> 
     return table[prefix]
 
 
-def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]:
+def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
+    no_modifier(param.code, modifier, "date")
     return range_conditions(*search_range(param.code, raw, options))

@@ -1,8 +1,10 @@
 """Write-time extraction of search index entries, sort keys and Patient compartment membership.
 
 Search values are computed when a resource is written, from the official SearchParameter
-expressions (http://hl7.org/fhir/R4/search.html#table), into the ``i``, ``s`` and ``cmp`` fields
-of the stored document (docs/storage.md), so that every search is an index-backed MongoDB query.
+expressions (http://hl7.org/fhir/R4/search.html#table), into the ``i``, ``r``, ``s`` and ``cmp``
+fields of the stored document (docs/storage.md), so that every search is an index-backed MongoDB
+query. Value entries (token, string, uri, reference) go to ``i``, range entries (date, number,
+quantity) to ``r``: each array has one index, and no entry is indexed twice.
 
 For each resource type a plan is built once: the list of (code, compiled expression, normaliser)
 for its parameters of a supported type (:data:`NORMALISERS`). Expressions are compiled by
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from ..compartment import patient_compartment_params
-from . import date, number, quantity, reference, string, token, uri
+from .custom import register_now
+from . import composite, date, number, quantity, reference, string, token, uri
 from .fhirpath import Extractor, compile_expression
-from .parameters import search_params
+from .parameters import SearchParam, custom_generation, search_params
 
 Normaliser = Callable[[str, list[Any]], list[dict[str, Any]]]
 SortKey = Callable[[list[dict[str, Any]]], Any]
@@ -39,12 +42,21 @@ NORMALISERS: dict[str, tuple[Normaliser, SortKey]] = {
 #: Parameters stored as top-level fields of the document rather than as index entries.
 DOCUMENT_FIELDS = frozenset({"_id", "_lastUpdated"})
 
+#: Types whose entries are ranges ``{p, lo, hi}``, stored in ``r``; the others go to ``i``.
+RANGE_TYPES = frozenset({"date", "number", "quantity"})
+
+
+def entry_array(param_type: str) -> str:
+    """The document field holding the entries of a parameter type: ``r`` for ranges, else ``i``."""
+    return "r" if param_type in RANGE_TYPES else "i"
+
 
 @dataclass
 class Extracted:
-    """What a write stores besides the resource: ``i``, ``s`` and ``cmp`` of docs/storage.md."""
+    """What a write stores besides the resource: ``i``, ``r``, ``s`` and ``cmp`` of docs/storage.md."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
+    ranges: list[dict[str, Any]] = field(default_factory=list)
     sort: dict[str, Any] = field(default_factory=dict)
     compartments: list[str] = field(default_factory=list)
 
@@ -56,19 +68,46 @@ class PlanStep:
     extractor: Extractor
     normaliser: Normaliser
     sort_key: SortKey
+    field: str = "i"
 
 
-@cache
+def _no_sort_key(entries: list[dict[str, Any]]) -> Any:
+    return None
+
+
+def _composite_step(code: str, param: SearchParam, resource_type: str) -> PlanStep | None:
+    """A composite is extracted from the whole resource by :func:`composite.normaliser`."""
+    entries_of = composite.normaliser(param, resource_type)
+    if entries_of is None:
+        return None
+    return PlanStep(code, param.type, _whole, lambda _code, values: entries_of(values[0]), _no_sort_key,
+                    entry_array(composite.last_type(param)))
+
+
+def _whole(resource: dict[str, Any]) -> list[Any]:
+    return [resource]
+
+
+def plan_step(code: str, param: SearchParam, resource_type: str) -> PlanStep | None:
+    """How to extract one parameter of one resource type; None if it is not extracted."""
+    if not param.extractable or code in DOCUMENT_FIELDS:
+        return None
+    if param.type == "composite":
+        return _composite_step(code, param, resource_type)
+    normaliser, sort_key = NORMALISERS[param.type]
+    extractor = compile_expression(param.expression, resource_type)
+    return PlanStep(code, param.type, extractor, normaliser, sort_key, entry_array(param.type))
+
+
 def plan(resource_type: str) -> tuple[PlanStep, ...]:
-    """The extraction steps of one resource type, compiled once."""
-    steps = []
-    for code, param in search_params(resource_type).items():
-        if not param.extractable or code in DOCUMENT_FIELDS:
-            continue
-        normaliser, sort_key = NORMALISERS[param.type]
-        extractor = compile_expression(param.expression, resource_type)
-        steps.append(PlanStep(code, param.type, extractor, normaliser, sort_key))
-    return tuple(steps)
+    """The extraction steps of one resource type, compiled once per registry generation."""
+    return _plan(resource_type, custom_generation())
+
+
+@lru_cache(maxsize=4096)
+def _plan(resource_type: str, generation: int) -> tuple[PlanStep, ...]:
+    steps = (plan_step(code, param, resource_type) for code, param in search_params(resource_type).items())
+    return tuple(step for step in steps if step is not None)
 
 
 def dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -87,7 +126,8 @@ def dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _localise(entries: list[dict[str, Any]], base_url: str) -> list[dict[str, Any]]:
     for entry in entries:
-        entry["v"] = reference.localise(entry["v"], base_url)
+        if ":" not in entry["p"]:  # not a ``:identifier`` entry
+            entry["v"] = reference.localise(entry["v"], base_url)
     return entries
 
 
@@ -108,11 +148,13 @@ def compartments(resource: dict[str, Any], entries: list[dict[str, Any]]) -> lis
 
 
 def extract(resource: dict[str, Any], *, base_url: str | None = None) -> Extracted:
-    """Index entries, sort keys and compartments of ``resource`` (docs/storage.md, ``i s cmp``).
+    """Index entries, sort keys and compartments of ``resource`` (docs/storage.md, ``i r s cmp``).
 
     ``base_url`` is this server's base: absolute references to it are stored as ``Type/id``.
     """
     result = Extracted()
+    if resource.get("resourceType") == "SearchParameter":
+        register_now(resource)
     for step in plan(resource.get("resourceType", "")):
         values = step.extractor(resource)
         if not values:
@@ -123,7 +165,7 @@ def extract(resource: dict[str, Any], *, base_url: str | None = None) -> Extract
         entries = dedupe(entries)
         if base_url and step.type == "reference":
             entries = dedupe(_localise(entries, base_url))
-        result.entries.extend(entries)
+        (result.ranges if step.field == "r" else result.entries).extend(entries)
         sort_value = step.sort_key(entries)
         if sort_value is not None:
             result.sort[step.code] = sort_value

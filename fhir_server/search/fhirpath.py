@@ -54,11 +54,12 @@ def _tokens(text: str) -> list[str]:
 class _Parser:
     """Recursive descent over one union branch, producing closures while tracking element types."""
 
-    def __init__(self, branch: str, resource_type: str) -> None:
+    def __init__(self, branch: str, resource_type: str, context: str | None = None) -> None:
         self.tokens = _tokens(branch)
         self.pos = 0
         self.resource_type = resource_type
-        self.context: str | None = resource_type
+        self.relative = context is not None  # a composite component, evaluated on an element
+        self.context: str | None = context or resource_type
         self.choice: tuple[str, list[str]] | None = None  # pending choice element: (name, types)
         self.steps: list[Step] = []
 
@@ -91,7 +92,9 @@ class _Parser:
         return self.steps
 
     def path(self) -> None:
-        if self.take() != self.resource_type:
+        if self.relative:
+            self.step()
+        elif self.take() != self.resource_type:
             raise Unsupported("root is not the resource type")
         while self.peek() == ".":
             self.take(".")

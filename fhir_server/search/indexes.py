@@ -1,16 +1,20 @@
 """The MongoDB indexes of the ``resources`` collection that searches rely on (docs/storage.md).
 
-``i`` is one array holding the entries of every parameter, so that one compound multikey index
-covers each family of search types (MongoDB cannot index two parallel arrays together):
+Index entries live in two arrays so that each entry is indexed once: ``i`` holds the value
+entries (token, string, uri, reference: ``{p, v, ...}``) and ``r`` the range entries (date,
+number, quantity: ``{p, lo, hi, ...}``). MongoDB cannot index two parallel arrays in one compound
+index, so each array has its own:
 
-- ``type_value`` (t, i.p, i.v): token, string (anchored regex), uri and reference searches;
-- ``type_range`` (t, i.p, i.lo, i.hi): date, number and quantity ranges;
+- ``type_value`` (t, i.p, i.v): token, string (anchored regex), uri and reference searches,
+  chain and ``_has`` results, ``_revinclude``;
+- ``type_range`` (t, r.p, r.lo, r.hi): date, number and quantity ranges;
 - ``compartment`` (cmp, t, lu): patient-scoped searches, ``$everything``, access policy;
 - ``type_updated`` (t, lu): ``_lastUpdated`` and plain type listings;
-- ``type_id`` (t, id): ``_id``.
+- ``type_id`` (t, id): ``_id``;
+- the built-in ``_id`` index (``Type/id``): ``_include`` and ``_has`` follow-ups.
 
 Queries put ``p`` and the value in one ``$elemMatch`` so that the bounds on ``i.p`` and ``i.v``
-(or ``i.lo``/``i.hi``) are compounded on the same array element.
+(or ``r.p``/``r.lo``/``r.hi``) are compounded on the same array element.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pymongo import ASCENDING, IndexModel
 INDEXES: list[IndexModel] = [
     IndexModel([("t", ASCENDING), ("i.p", ASCENDING), ("i.v", ASCENDING)], name="type_value"),
     IndexModel(
-        [("t", ASCENDING), ("i.p", ASCENDING), ("i.lo", ASCENDING), ("i.hi", ASCENDING)],
+        [("t", ASCENDING), ("r.p", ASCENDING), ("r.lo", ASCENDING), ("r.hi", ASCENDING)],
         name="type_range",
     ),
     IndexModel([("cmp", ASCENDING), ("t", ASCENDING), ("lu", ASCENDING)], name="compartment"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import BadRequest
 from .parameters import SearchParam
-from .syntax import QueryOptions, split_prefix, unescape
+from .syntax import QueryOptions, no_modifier, split_prefix, unescape
 
 INF = math.inf
 
@@ -98,5 +98,6 @@ def search_number(code: str, raw: str) -> tuple[str, float, float, float]:
     return (prefix, *parse_number(code, text))
 
 
-def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]:
+def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
+    no_modifier(param.code, modifier, "number")
     return number_conditions(*search_number(param.code, raw))

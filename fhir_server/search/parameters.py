@@ -26,6 +26,10 @@ DEFINITIONS = Path(__file__).resolve().parent.parent / "definitions" / "search-p
 #: Types whose values we extract and search today (http://hl7.org/fhir/R4/search.html#ptypes).
 SUPPORTED_TYPES = frozenset({"string", "token", "reference", "date", "number", "quantity", "uri"})
 
+#: Types a composite's leading components may have: their values become part of the entry's key
+#: (:mod:`.composite`); the last component may have any supported type.
+KEY_TYPES = frozenset({"string", "token", "reference", "uri"})
+
 #: Bases that are not resource types: their parameters apply to every resource type.
 ABSTRACT_BASES = ("Resource", "DomainResource")
 
@@ -42,6 +46,7 @@ class Component:
 
     definition: str
     expression: str
+    type: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,18 @@ class SearchParam:
 
     @property
     def extractable(self) -> bool:
+        if self.type == "composite":
+            return bool(self.expression) and composite_supported(self.components)
         return self.type in SUPPORTED_TYPES and bool(self.expression)
+
+
+def composite_supported(components: tuple[Component, ...]) -> bool:
+    """Whether :mod:`.composite` can index this composite: known component types, leading ones
+    usable as keys, and expressions relative to the element (no ``%resource``)."""
+    if len(components) < 2 or any("%" in c.expression for c in components):
+        return False
+    *keys, last = [c.type for c in components]
+    return all(k in KEY_TYPES for k in keys) and last in SUPPORTED_TYPES
 
 
 def split_union(expression: str) -> list[str]:
@@ -113,7 +129,35 @@ def _targets(official: list[str], expression: str) -> tuple[str, ...]:
     narrowed = [_RESOLVE_IS.search(branch) for branch in split_union(expression)]
     if narrowed and all(narrowed):
         return tuple(dict.fromkeys(m.group(1) for m in narrowed if m))
-    return tuple(official)
+    allowed = _element_targets(expression)
+    kept = tuple(t for t in official if allowed is None or t in allowed)
+    return kept or tuple(official)
+
+
+_TOP_LEVEL = re.compile(r"^([A-Z][A-Za-z]+)\.([a-z][A-Za-z]*)$")
+
+
+def _element_targets(expression: str) -> set[str] | None:
+    """The types the elements of ``Type.element`` branches may refer to (``Immunization.patient``:
+    Patient only, though the shared ``patient`` parameter also targets Group), from the element
+    definitions of the fhir.resources models; None when unknown."""
+    allowed: set[str] = set()
+    for branch in split_union(expression):
+        match = _TOP_LEVEL.match(branch)
+        if not match:
+            return None
+        try:
+            from fhir.resources.R4B import get_fhir_model_class
+
+            field = get_fhir_model_class(match.group(1)).model_fields.get(match.group(2))
+        except (ImportError, KeyError, ValueError):
+            return None
+        extra = field.json_schema_extra if field is not None else None
+        types = extra.get("enum_reference_types") if isinstance(extra, dict) else None
+        if not types or "Resource" in types:
+            return None
+        allowed.update(types)
+    return allowed
 
 
 def _param(resource: dict[str, Any], base: str, resource_type: str) -> SearchParam:
@@ -126,7 +170,8 @@ def _param(resource: dict[str, Any], base: str, resource_type: str) -> SearchPar
         url=resource.get("url", ""),
         targets=_targets(resource.get("target", []), own),
         components=tuple(
-            Component(c["definition"], c["expression"]) for c in resource.get("component", ())
+            Component(c["definition"], c["expression"], _type_of(c["definition"]))
+            for c in resource.get("component", ())
         ),
     )
 
@@ -139,6 +184,21 @@ def _definitions() -> tuple[dict[str, Any], ...]:
 
 
 @cache
+def _by_url() -> dict[str, dict[str, Any]]:
+    return {d["url"]: d for d in _definitions() if "url" in d}
+
+
+def _type_of(url: str) -> str:
+    definition = _by_url().get(url)
+    return definition["type"] if definition else ""
+
+
+def definition_by_url(url: str) -> dict[str, Any] | None:
+    """The official SearchParameter with this canonical URL (composite components name theirs)."""
+    return _by_url().get(url)
+
+
+@cache
 def _by_base() -> dict[str, tuple[dict[str, Any], ...]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for definition in _definitions():
@@ -147,9 +207,39 @@ def _by_base() -> dict[str, tuple[dict[str, Any], ...]]:
     return {base: tuple(defs) for base, defs in grouped.items()}
 
 
-@cache
+#: Parameters defined by SearchParameter resources written through the API, by type and code
+#: (maintained by :mod:`.custom`; never overriding an official code).
+_CUSTOM: dict[str, dict[str, SearchParam]] = {}
+_GENERATION = [0]
+
+
+def set_custom(params: dict[str, dict[str, SearchParam]]) -> None:
+    """Replace the API-defined parameters; cached extraction plans are rebuilt."""
+    global _CUSTOM
+    _CUSTOM = params
+    _GENERATION[0] += 1
+
+
+def custom_generation() -> int:
+    return _GENERATION[0]
+
+
 def search_params(resource_type: str) -> Mapping[str, SearchParam]:
-    """Every search parameter of ``resource_type`` by code, the Resource-level ones included.
+    """Every search parameter of ``resource_type`` by code: the official ones (the Resource-level
+    ones included) and those of SearchParameter resources created through the API."""
+    official = official_params(resource_type)
+    custom = _CUSTOM.get(resource_type)
+    return {**official, **custom} if custom else official
+
+
+def make_param(definition: dict[str, Any], base: str, resource_type: str) -> SearchParam:
+    """A SearchParameter resource as it applies to ``resource_type`` (one of its bases)."""
+    return _param(definition, base, resource_type)
+
+
+@cache
+def official_params(resource_type: str) -> Mapping[str, SearchParam]:
+    """Every official search parameter of ``resource_type`` by code, the Resource-level ones included.
 
     The type-specific definition wins if a code is defined both ways.
     """

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import BadRequest
 from .number import number_conditions, parse_number, range_bounds, range_end, to_float
 from .parameters import SearchParam
-from .syntax import QueryOptions, split_escaped, split_prefix, unescape
+from .syntax import QueryOptions, no_modifier, split_escaped, split_prefix, unescape
 
 CURRENCIES = "urn:iso:std:iso:4217"
 
@@ -63,7 +63,8 @@ def unit_conditions(system: str, unit: str) -> list[dict[str, Any]]:
     return [{}]
 
 
-def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]:
+def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
+    no_modifier(param.code, modifier, "quantity")
     parts = split_escaped(raw, "|")
     if len(parts) not in (1, 3):
         raise BadRequest(

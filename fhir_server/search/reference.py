@@ -8,7 +8,12 @@ version-less form (``url|1.0`` and ``url``, http://hl7.org/fhir/R4/search.html#v
 references with only an identifier are not indexed (``:identifier`` and ``_contained`` come later).
 
 Searched: ``[type]/[id]``, an absolute URL, or a bare ``[id]``, which means any of the parameter's
-target types.
+target types. Modifiers (http://hl7.org/fhir/R4/search.html#reference):
+
+- ``:[type]`` (``subject:Patient=123``): the bare id names a resource of that type;
+- ``:identifier`` (``subject:identifier=[system]|[value]``): a token search on
+  ``Reference.identifier``, stored as ``{p: "<code>:identifier", v: value, s: system}``;
+- chaining (``subject.name=...``) is :mod:`.chain`'s.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import BadRequest
+from ..resource_types import is_resource_type
+from . import token
 from .parameters import SearchParam
 from .syntax import QueryOptions, unescape
 
@@ -70,17 +78,47 @@ def _values_of(value: Any) -> list[str]:
     return []
 
 
+def _identifier(code: str, value: Any) -> list[dict[str, Any]]:
+    identifier = value.get("identifier") if isinstance(value, dict) else None
+    if not isinstance(identifier, dict) or not isinstance(identifier.get("value"), str):
+        return []
+    entry = {"p": f"{code}:identifier", "v": identifier["value"]}
+    if isinstance(identifier.get("system"), str):
+        entry["s"] = identifier["system"]
+    return [entry]
+
+
 def normalise(code: str, values: list[Any]) -> list[dict[str, Any]]:
-    return [{"p": code, "v": v} for value in values for v in _values_of(value)]
+    entries = [{"p": code, "v": v} for value in values for v in _values_of(value)]
+    return entries + [e for value in values for e in _identifier(code, value)]
 
 
 def sort_key(entries: list[dict[str, Any]]) -> Any:
-    return entries[0]["v"]
+    return next((e["v"] for e in entries if ":" not in e["p"]), None)
 
 
-def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]:
+def typed(param: SearchParam, type_name: str) -> str:
+    """Check a ``:[type]`` modifier: a resource type the parameter may point to."""
+    allowed = param.targets
+    if not is_resource_type(type_name) or (allowed and type_name not in allowed and "Resource" not in allowed):
+        raise BadRequest(f"Search parameter {param.code!r}: {type_name!r} is not a target type of it")
+    return type_name
+
+
+def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
     """The ``$elemMatch`` alternatives matching one reference search value."""
+    if modifier == "identifier":
+        return [{"p": f"{param.code}:identifier", **c} for c in token.conditions(param, raw, options)]
     value = localise(unescape(raw), options.base_url)
+    if modifier and modifier[:1].isupper():
+        type_name = typed(param, modifier)
+        if "/" not in value and ":" not in value:
+            return [{"v": f"{type_name}/{value}"}]
+        if not literal(value).startswith(type_name + "/"):
+            raise BadRequest(f"Search parameter '{param.code}:{type_name}': {value!r} is not a {type_name}")
+        return [{"v": literal(value)}]
+    if modifier:
+        raise BadRequest(f"Search parameter {param.code!r}: unknown modifier ':{modifier}' for a reference")
     if "/" in value or ":" in value:
         return [{"v": literal(value)}]
     if param.targets:
@@ -89,9 +127,13 @@ def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict
     return [{"v": {"$regex": f"^[A-Za-z]+/{re.escape(value)}$"}}]
 
 
-def single_target(param: SearchParam, raw: str, options: QueryOptions) -> str | None:
+def single_target(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> str | None:
     """``Type/id`` if the search value names exactly one resource (used for patient scoping)."""
     value = localise(unescape(raw), options.base_url)
+    if modifier[:1].isupper() and "/" not in value and ":" not in value:
+        return f"{modifier}/{value}"
+    if modifier and not modifier[:1].isupper():
+        return None
     if "/" in value or ":" in value:
         match = _LITERAL.match(value)
         return literal(value) if match and not match.group("base") else None

@@ -7,6 +7,14 @@ anchored, escaped regular expression, which MongoDB answers from the ``type_valu
 
 HumanName is searched on ``family``, ``given``, ``prefix``, ``suffix`` and ``text``; Address on
 all its parts: each part is its own entry, so ``name=jo`` finds ``given: John``.
+
+Modifiers (http://hl7.org/fhir/R4/search.html#string):
+
+- ``:exact``: the whole part, case and accent sensitive. Entries keep the original text in ``e``
+  when it differs from the folded ``v`` (so ``e`` absent means "equal to ``v``"); the query
+  pins ``v`` (an index bound) and checks ``e``;
+- ``:contains``: the folded text anywhere in the part (an unanchored regex, still read from the
+  index keys of the parameter).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from ..errors import BadRequest
 from .parameters import SearchParam
 from .syntax import QueryOptions, unescape
 
@@ -52,13 +61,13 @@ def _parts(value: Any) -> list[str]:
     return []
 
 
+def _entry(code: str, part: str) -> dict[str, Any]:
+    folded = fold(part)
+    return {"p": code, "v": folded} if folded == part else {"p": code, "v": folded, "e": part}
+
+
 def normalise(code: str, values: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {"p": code, "v": fold(part)}
-        for value in values
-        for part in _parts(value)
-        if part.strip()
-    ]
+    return [_entry(code, part) for value in values for part in _parts(value) if part.strip()]
 
 
 def sort_key(entries: list[dict[str, Any]]) -> Any:
@@ -70,6 +79,14 @@ def regex_escape(text: str) -> str:
     return "".join("\\" + c if c.isascii() and not c.isalnum() and c != " " else c for c in text)
 
 
-def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]:
+def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
     """Starts-with, case and accent insensitive: an anchored regex on the folded value."""
-    return [{"v": {"$regex": "^" + regex_escape(fold(unescape(raw)))}}]
+    text = unescape(raw)
+    if modifier == "exact":
+        folded = fold(text)
+        return [{"v": folded, "e": {"$exists": False}} if folded == text else {"v": folded, "e": text}]
+    if modifier == "contains":
+        return [{"v": {"$regex": regex_escape(fold(text))}}]
+    if modifier:
+        raise BadRequest(f"Search parameter {param.code!r}: unknown modifier ':{modifier}' for a string")
+    return [{"v": {"$regex": "^" + regex_escape(fold(text))}}]

@@ -67,3 +67,9 @@ class QueryOptions:
 
     base_url: str | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def no_modifier(code: str, modifier: str, kind: str) -> None:
+    """Date, number and quantity take no modifier but ``:missing`` (the compiler's)."""
+    if modifier:
+        raise BadRequest(f"Search parameter {code!r}: unknown modifier ':{modifier}' for a {kind}")

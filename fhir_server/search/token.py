@@ -9,6 +9,16 @@ folded display text used by ``:text`` (CodeableConcept.text, else Coding.display
   (phone, email...), not a URI, and the official phone/email parameters already filter on it.
 
 Searched: ``[code]``, ``[system]|[code]``, ``|[code]`` (no system) and ``[system]|`` (any code).
+
+Modifiers (http://hl7.org/fhir/R4/search.html#modifiers):
+
+- ``:text``: a string search (starts-with, case and accent insensitive) on the text, at the start
+  of any word of it;
+- ``:not``: no value of the parameter matches (the compiler negates the match, resources without
+  a value included; ``:not=a,b`` means neither ``a`` nor ``b``);
+- ``:of-type`` (Identifier): ``[type system]|[type code]|[value]``; each typed identifier is also
+  stored as ``{p: "<code>:of-type", v: "<type system>|<type code>|<value>"}``;
+- ``:in``, ``:not-in``, ``:above``, ``:below`` need a terminology server: a 400.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from typing import Any
 
 from ..errors import BadRequest
 from .parameters import SearchParam
-from .string import fold
+from .string import fold, regex_escape
 from .syntax import QueryOptions, split_escaped, unescape
 
 #: ContactPoint.system codes (http://hl7.org/fhir/R4/valueset-contact-point-system.html).
@@ -61,9 +71,18 @@ def _of(code: str, value: Any) -> list[dict[str, Any]]:
         system = value.get("system")
         if system in CONTACT_SYSTEMS:
             system = None
-        type_text = (value.get("type") or {}).get("text") if isinstance(value.get("type"), dict) else None
-        return [_entry(code, value["value"], system, type_text)]
+        kind = value.get("type") if isinstance(value.get("type"), dict) else {}
+        return [_entry(code, value["value"], system, kind.get("text")), *_of_type(code, kind, value["value"])]
     return []
+
+
+def _of_type(code: str, kind: dict[str, Any], value: str) -> list[dict[str, Any]]:
+    """``:of-type`` entries of an Identifier: one per coding of its type."""
+    return [
+        {"p": f"{code}:of-type", "v": f"{c.get('system', '')}|{c['code']}|{value}"}
+        for c in kind.get("coding") or ()
+        if isinstance(c, dict) and isinstance(c.get("code"), str)
+    ]
 
 
 def normalise(code: str, values: list[Any]) -> list[dict[str, Any]]:
@@ -84,7 +103,20 @@ def parse(code: str, raw: str) -> tuple[str | None, str | None]:
     raise BadRequest(f"Too many '|' in the value of search parameter {code!r}")
 
 
-def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict[str, Any]]:
+TERMINOLOGY_MODIFIERS = frozenset({"in", "not-in", "above", "below"})
+
+
+def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
+    """The ``$elemMatch`` alternatives matching one token value (``:not`` is the caller's)."""
+    if modifier == "text":
+        return [{"x": {"$regex": "(?:^|\\s)" + regex_escape(fold(unescape(raw)))}}]
+    if modifier == "of-type":
+        return [_of_type_condition(param.code, raw)]
+    if modifier in TERMINOLOGY_MODIFIERS:
+        raise BadRequest(f"Search parameter {param.code!r}: ':{modifier}' needs a terminology server, "
+                         "which this server does not have")
+    if modifier not in ("", "not"):
+        raise BadRequest(f"Search parameter {param.code!r}: unknown modifier ':{modifier}' for a token")
     system, value = parse(param.code, raw)
     condition: dict[str, Any] = {}
     if value is not None:
@@ -96,3 +128,10 @@ def conditions(param: SearchParam, raw: str, options: QueryOptions) -> list[dict
     if not condition:
         raise BadRequest(f"Empty token in search parameter {param.code!r}")
     return [condition]
+
+
+def _of_type_condition(code: str, raw: str) -> dict[str, Any]:
+    parts = [unescape(p) for p in split_escaped(raw, "|")]
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        raise BadRequest(f"Search parameter '{code}:of-type' expects [type system]|[type code]|[value]")
+    return {"p": f"{code}:of-type", "v": "|".join(parts)}

@@ -35,6 +35,8 @@ def date_range(text: str) -> tuple[datetime, datetime]:
     moment = moment.astimezone(UTC)
     clock = text.split("T", 1)[1]
     has_seconds = len(clock) >= 8 and clock[5] == ":"
+    if len(clock) > 8 and clock[8] == ".":  # fractional seconds: millisecond precision
+        return moment, moment
     return moment, moment + (timedelta(seconds=1) if has_seconds else timedelta(minutes=1)) - MS
 
 
@@ -83,3 +85,42 @@ def number_matches(prefix: str, stored: Decimal, searched: str) -> bool:
         "eq": within, "ne": not within, "gt": stored > value, "lt": stored < value,
         "ge": stored >= value, "le": stored <= value, "sa": stored > value, "eb": stored < value,
     }[prefix]
+
+
+# -- token, string and reference readings of the bundle JSON (search.html#token, #string) -------
+def fold(text: str) -> str:
+    """Case and accent insensitive form: casefold, then drop combining marks."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c))
+
+
+def codings(concept: dict | None) -> list[tuple[str | None, str]]:
+    return [(c.get("system"), c["code"]) for c in (concept or {}).get("coding", []) if "code" in c]
+
+
+def token_matches(pairs: list[tuple[str | None, str]], value: str) -> bool:
+    """``code``, ``system|code``, ``|code``, ``system|`` against (system, code) pairs."""
+    if "|" not in value:
+        return any(code == value for _, code in pairs)
+    system, code = value.split("|", 1)
+    return any((not code or c == code) and ((s or "") == system) for s, c in pairs)
+
+
+def starts_with(texts: list[str], prefix: str) -> bool:
+    return any(fold(t).startswith(fold(prefix)) for t in texts)
+
+
+def name_parts(resource: dict) -> list[str]:
+    return [part for name in resource.get("name", []) for part in
+            [name.get("family", ""), *name.get("given", []), *name.get("prefix", []), *name.get("suffix", []),
+             name.get("text", "")] if part]
+
+
+def quantity_matches(prefix: str, quantity: dict | None, searched: str, system: str | None = None,
+                     code: str | None = None) -> bool:
+    if not quantity or "value" not in quantity:
+        return False
+    if code is not None and (quantity.get("code") != code or (system and quantity.get("system") != system)):
+        return False
+    return number_matches(prefix, Decimal(str(quantity["value"])), searched)

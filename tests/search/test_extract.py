@@ -29,7 +29,10 @@ def _by_code(entries: list[dict]) -> dict[str, list[dict]]:
 
 
 def test_entries_by_parameter() -> None:
-    entries = _by_code(extract(OBSERVATION).entries)
+    extracted = extract(OBSERVATION)
+    assert {e["p"] for e in extracted.ranges} >= {"date", "value-quantity"}
+    assert not {e["p"] for e in extracted.entries} & {"date", "value-quantity"}
+    entries = _by_code(extracted.entries + extracted.ranges)
     assert entries["code"] == [{"v": "8302-2", "s": "http://loinc.org"}]  # deduplicated
     assert entries["subject"] == [{"v": "Patient/p1"}]
     assert entries["patient"] == [{"v": "Patient/p1"}]

@@ -25,10 +25,13 @@ def test_shared_expressions_keep_only_the_branches_of_the_type() -> None:
     assert quantity.expression == "(Observation.value as Quantity) | (Observation.value as SampledData)"
 
 
-def test_composite_and_special_are_registered_but_not_extracted() -> None:
+def test_composites_are_extracted_and_special_are_registered_but_not_extracted() -> None:
     composite = search_param("Observation", "code-value-quantity")
-    assert composite is not None and composite.type == "composite" and not composite.extractable
-    assert [c.expression for c in composite.components] == ["code", "value.as(Quantity)"]
+    assert composite is not None and composite.type == "composite" and composite.extractable
+    assert [(c.expression, c.type) for c in composite.components] == [("code", "token"),
+                                                                       ("value.as(Quantity)", "quantity")]
+    coordinates = search_param("MolecularSequence", "chromosome-variant-coordinate")
+    assert coordinates is not None and not coordinates.extractable  # %resource, number keys
     near = search_param("Location", "near")
     assert near is not None and not near.extractable
     text = search_param("Observation", "_text")

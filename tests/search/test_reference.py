@@ -23,7 +23,8 @@ def test_stored_forms() -> None:
         "http://hl7.org/fhir/ValueSet/example|1.0",
         "http://hl7.org/fhir/ValueSet/other",
     ]
-    assert [e["v"] for e in reference.normalise("r", values)] == [
+    assert [(e["p"], e["v"]) for e in reference.normalise("r", values) if e["p"] != "r"] == [("r:identifier", "x")]
+    assert [e["v"] for e in reference.normalise("r", values) if e["p"] == "r"] == [
         "Patient/123", "Patient/123",
         "http://other.example/fhir/Patient/9",
         "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0",

@@ -17,8 +17,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from fhir_server.search.compile import compile_search
-from fhir_server.search.extract import extract
 from fhir_server.search.indexes import INDEXES
+from fhir_server.storage import current_document
 
 from . import spec_oracle as spec
 from .corpus import of_type, synthea_resources
@@ -39,14 +39,7 @@ def last_updated(position: int) -> datetime:
 def resources(mongo_db: Database) -> Iterator[Collection]:
     collection = mongo_db[f"search_{uuid.uuid4().hex[:8]}"]
     collection.create_indexes(INDEXES)
-    docs = []
-    for position, resource in enumerate(synthea_resources()):
-        extracted = extract(resource)
-        docs.append({
-            "_id": f"{resource['resourceType']}/{resource['id']}", "t": resource["resourceType"],
-            "id": resource["id"], "vid": 1, "lu": last_updated(position), "res": resource,
-            "i": extracted.entries, "s": extracted.sort, "cmp": extracted.compartments,
-        })
+    docs = [current_document(resource, 1, last_updated(n), "POST") for n, resource in enumerate(synthea_resources())]
     docs.append({"_id": "Patient/gone", "t": "Patient", "id": "gone", "vid": 2, "lu": START, "del": True})
     collection.insert_many(docs)
     yield collection
