@@ -26,6 +26,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["fhir_context"] = Context(settings=settings, store=ResourceStore(store))
     app.register_blueprint(http_api.blueprint(settings.base_url))
+    if settings.auth_enabled:
+        from fhir_server import auth
+
+        auth.init_app(app, settings, store)
     http_api.install_error_handlers(app)
     logging.getLogger("fhir_server").setLevel(logging.INFO)
     return app

@@ -17,11 +17,14 @@ class Settings:
     mongodb_uri: str | None = None
     database: str = "fhir"
     data_dir: Path = Path("var")
-    auth: str = "off"
+    auth: str = "on"
     max_body_bytes: int = 32 * 1024 * 1024
     default_page_size: int = 50
     max_page_size: int = 1000
     extra: dict[str, str] = field(default_factory=dict)
+    # Authorization (fhir_server.auth, docs/auth.md): where one-time codes go in development.
+    sms_gateway: str = "file"
+    sms_outbox: Path | None = None
 
     @property
     def auth_enabled(self) -> bool:
@@ -29,6 +32,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse configurations that would expose patient data without authentication."""
+        if self.auth not in ("on", "off"):
+            raise ValueError(f"FHIR_AUTH must be 'on' or 'off', not {self.auth!r}")
         if not self.auth_enabled and self.host not in LOOPBACK_HOSTS:
             raise ValueError(
                 "FHIR_AUTH=off is only allowed when the server is bound to loopback "
@@ -46,6 +51,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         mongodb_uri=env.get("MONGODB_URI") or None,
         database=env.get("FHIR_DB_NAME", "fhir"),
         data_dir=Path(env.get("FHIR_DATA_DIR", "var")),
-        auth=env.get("FHIR_AUTH", "off").lower(),
+        auth=env.get("FHIR_AUTH", "on").lower(),
+        sms_gateway=env.get("FHIR_SMS_GATEWAY", "file"),
+        sms_outbox=Path(env["FHIR_SMS_OUTBOX"]) if env.get("FHIR_SMS_OUTBOX") else None,
         max_body_bytes=int(env.get("FHIR_MAX_BODY_BYTES", str(32 * 1024 * 1024))),
     )

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from fhir_server import content
+from fhir_server import audit, content
 from fhir_server.errors import FhirError, Issue, PayloadTooLarge, operation_outcome
 from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispatch
 
@@ -38,6 +38,16 @@ def context() -> Context:
     return current_app.extensions["fhir_context"]
 
 
+def request_context(path: list[str]) -> Context:
+    """The app-wide context, or (auth on) one holding this request's token policy; 401 without a token."""
+    service = current_app.extensions.get("fhir_auth")
+    if service is None:
+        return context()
+    from fhir_server.auth.bearer import request_context as secured
+
+    return secured(service, context(), request.method, path, request.headers.get("Authorization"))
+
+
 def serve(path: str) -> Response:
     params = list(request.args.items(multi=True))
     pretty = _pretty(params)
@@ -45,7 +55,9 @@ def serve(path: str) -> Response:
         kind = content.response_type(request.args.get("_format"), request.headers.get("Accept"))
     except FhirError as exc:
         return _send(FhirResponse(exc.status, exc.outcome(), exc.headers), content.FHIR_JSON, pretty)
+    ctx, req = None, None
     try:
+        ctx = request_context([p for p in path.split("/") if p])
         raw = request.get_data(cache=False)
         body, form = content.parse_body(raw, request.headers.get("Content-Type"), request.method)
         req = FhirRequest(
@@ -56,11 +68,13 @@ def serve(path: str) -> Response:
             headers=Headers(request.headers.items()),
             body=body,
         )
-        result = dispatch(context(), req)
+        result = dispatch(ctx, req)
     except FhirError as exc:
         result = FhirResponse(exc.status, exc.outcome(), exc.headers)
     except RequestEntityTooLarge:
         result = _too_large()
+    if ctx is not None:
+        audit.record(ctx, req, result)
     return _send(result, kind, pretty)
 
 
