@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server.errors import BadRequest
+from fhir_server.profiles import check_claimed_profiles
 from fhir_server.rest import check_id, check_type
 from fhir_server.validation import check_resource
 
@@ -28,11 +29,13 @@ def require_resource(body: Any, rtype: str) -> dict[str, Any]:
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any]:
-    """Structure and required bindings (400 with every issue), then the resource unchanged."""
+    """Structure and required bindings (400 with every issue), then the EMC profiles the resource
+    claims in ``meta.profile`` (422 with every issue); returns the resource unchanged."""
     check_type(resource["resourceType"])
     if "id" in resource:
         if not isinstance(resource["id"], str):
             raise BadRequest("Resource id must be a string", expression=[f"{resource['resourceType']}.id"])
         check_id(resource["id"])
     check_resource(resource)
+    check_claimed_profiles(resource)
     return resource

@@ -18,6 +18,8 @@ from fhir_server.interactions import (
     update,
     vread,
 )
+from fhir_server.operations import document, everything, lastn, summary, validate
+from fhir_server.profiles.conformance import with_packaged
 from fhir_server.rest import Handler
 
 # (method, shape) -> handler; in a shape "T" is a resource type, "I" an id, "V" a version id.
@@ -32,12 +34,28 @@ TABLE: dict[tuple[str, tuple[str, ...]], Handler] = {
     ("DELETE", ("T",)): delete.handle_conditional,
     ("PATCH", ("T",)): patch.handle_conditional,
     ("GET", ("T", "_history")): history.handle_type,
-    ("GET", ("T", "I")): read.handle,
+    ("GET", ("T", "I")): with_packaged(read.handle),
     ("PUT", ("T", "I")): update.handle,
     ("DELETE", ("T", "I")): delete.handle,
     ("PATCH", ("T", "I")): patch.handle,
     ("GET", ("T", "I", "_history")): history.handle_instance,
     ("GET", ("T", "I", "_history", "V")): vread.handle,
+    # Operations (fhir_server/operations, docs/operations.md); each checks the type it is defined on.
+    ("GET", ("T", "I", "$everything")): everything.handle,
+    ("POST", ("T", "I", "$everything")): everything.handle,
+    ("GET", ("T", "$summary")): summary.handle,
+    ("POST", ("T", "$summary")): summary.handle,
+    ("GET", ("T", "I", "$summary")): summary.handle,
+    ("POST", ("T", "I", "$summary")): summary.handle,
+    ("GET", ("T", "$document")): document.handle,
+    ("POST", ("T", "$document")): document.handle,
+    ("GET", ("T", "I", "$document")): document.handle,
+    ("POST", ("T", "I", "$document")): document.handle,
+    ("GET", ("T", "$lastn")): lastn.handle,
+    ("POST", ("T", "$lastn")): lastn.handle,
+    ("POST", ("T", "$validate")): validate.handle_type,
+    ("GET", ("T", "I", "$validate")): validate.handle_instance,
+    ("POST", ("T", "I", "$validate")): validate.handle_instance,
 }
 
 

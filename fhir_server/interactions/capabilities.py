@@ -13,7 +13,9 @@ from typing import Any
 
 from fhir_server import FHIR_VERSION, SOFTWARE_NAME, SOFTWARE_VERSION
 from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.operations.capabilities import operation_capabilities
 from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.search.include import capability as include_capability
 from fhir_server.search.parameters import search_params
 
 TYPE_INTERACTIONS = ["read", "vread", "update", "patch", "delete", "history-instance",
@@ -23,11 +25,16 @@ RESULT_PARAMS = [("_count", "number"), ("_sort", "string")]
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
-    return FhirResponse(200, capability_statement(ctx.base_url))
+    return FhirResponse(200, capability_statement(ctx.base_url, ctx.settings.auth_enabled))
 
 
 @lru_cache(maxsize=4)
-def capability_statement(base_url: str) -> dict[str, Any]:
+def capability_statement(base_url: str, secured: bool = False) -> dict[str, Any]:
+    rest: dict[str, Any] = {"mode": "server"}
+    if secured:  # SMART: rest.security with the oauth-uris extension (auth/urls.py)
+        from fhir_server.auth.urls import security
+
+        rest["security"] = security(base_url)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -40,7 +47,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "format": ["application/fhir+json", "application/json", "json"],
         "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [{
-            "mode": "server",
+            **rest,
             "resource": [_resource(rtype) for rtype in sorted(RESOURCE_TYPES)],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
         }],
@@ -65,5 +72,7 @@ def _resource(rtype: str) -> dict[str, Any]:
         "conditionalUpdate": True,
         "conditionalDelete": "single",
         "referencePolicy": ["literal", "logical"],
+        **include_capability(rtype),
         "searchParam": params,
+        **operation_capabilities(rtype),
     }
