@@ -49,6 +49,10 @@ def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
             from fhir_server.demo import load_demo_once
 
             load_demo_once(_context(live, store))
+            if live.auth_enabled:
+                from fhir_server.auth.demo import create_demo_accounts
+
+                create_demo_accounts(live, store)
         run_gunicorn(live, workers=args.workers)
     return 0
 
@@ -69,6 +73,20 @@ def cmd_load(args: argparse.Namespace, settings: config.Settings) -> int:
     return 1 if report.failures else 0
 
 
+def cmd_import(args: argparse.Namespace, settings: config.Settings) -> int:
+    from fhir_server.importer import run_import
+
+    with database(settings) as (live, store):
+        return run_import(_context(live, store), args.format, [Path(p) for p in args.paths])
+
+
+def cmd_seed(args: argparse.Namespace, settings: config.Settings) -> int:
+    from fhir_server.seeding import run_seed
+
+    with database(settings) as (live, store):
+        return run_seed(_context(live, store), live, args.patients, args.seed, args.workers)
+
+
 def _context(settings: config.Settings, store: Store) -> Context:
     ensure_indexes(store)
     return Context(settings=settings, store=ResourceStore(store))
@@ -86,6 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("paths", nargs="+")
     load.add_argument("--keep-going", action="store_true", help="load the other files when one fails")
     load.set_defaults(func=cmd_load)
+    imp = sub.add_parser("import", help="map source documents with a mapper and load them (docs/mappers.md)")
+    imp.add_argument("--format", required=True,
+                     help="exam-protocol, hl7v2-oru, cda-discharge, dicom-study or instrumental")
+    imp.add_argument("paths", nargs="+")
+    imp.set_defaults(func=cmd_import)
+    seed = sub.add_parser("seed", help="generate a synthetic Moscow population and load it (docs/seed_data.md)")
+    seed.add_argument("--patients", type=int, default=200, help="number of people (default 200)")
+    seed.add_argument("--seed", type=int, default=1, help="the population's seed (default 1)")
+    seed.add_argument("--workers", type=int, default=1, help="processes generating and loading (default 1)")
+    seed.set_defaults(func=cmd_seed)
+    from fhir_server.auth.cli import add_commands  # clients ..., users ... (docs/auth.md)
+
+    add_commands(sub)
     args = parser.parse_args(argv)
     settings = config.from_env()
     try:
