@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: install
-	FHIR_AUTH=$${FHIR_AUTH:-off} $(BIN)/python -m fhir_server serve --demo
+	FHIR_AUTH=$${FHIR_AUTH:-on} $(BIN)/python -m fhir_server serve --demo
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -44,10 +44,11 @@ def handle_system(ctx: Context, req: FhirRequest) -> FhirResponse:
 
 def _bundle(ctx: Context, req: FhirRequest, scope: dict[str, Any], path: str) -> FhirResponse:
     _check_params(req)
-    query = dict(scope)
+    narrowing = ctx.policy.history_filter(scope.get("t"))
+    query = {"$and": [scope, narrowing]} if narrowing else dict(scope)
     since = req.param("_since")
     if since:
-        query["lu"] = {"$gte": parse_instant(since, "_since")}
+        query = {"$and": [query, {"lu": {"$gte": parse_instant(since, "_since")}}]}
     count_raw = req.param("_count")
     size = page_size(ctx, _int(count_raw, "_count") if count_raw else None)
     cursor = req.param(CURSOR)
@@ -60,11 +61,11 @@ def _bundle(ctx: Context, req: FhirRequest, scope: dict[str, Any], path: str) ->
     else:
         docs = find_history(ctx.store, query, SORT, size + 1, req.session)
     more, docs = len(docs) > size, docs[:size]
-    docs = [d for d in docs if d.get("del") or ctx.policy.visible(d)]
+    docs = [d for d in docs if ctx.policy.visible(d)]  # a deletion is as visible as what it deleted
     links = _links(ctx, req, path, docs, more)
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history", "link": links,
                               "entry": [_entry(ctx, d) for d in docs]}
-    if not at and not cursor:
+    if not at and not cursor and not narrowing:
         bundle["total"] = count_history(ctx.store, query, req.session)
     if not bundle["entry"]:
         del bundle["entry"]

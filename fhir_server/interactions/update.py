@@ -65,11 +65,12 @@ def store_update(ctx: Context, req: FhirRequest, resource: dict[str, Any]) -> Fh
 def _put(ctx: Context, req: FhirRequest, resource: dict[str, Any],
          session: ClientSession) -> tuple[dict[str, Any], bool]:
     rtype = resource["resourceType"]
+    # The policy first: it answers an id out of reach exactly as an absent one (access_policy).
+    ctx.policy.check_write(rtype, resource)
     existing = ctx.store.current(rtype, resource["id"], session)
     if existing is not None and not existing.get("del") and not ctx.policy.visible(existing):
         # Out of reach looks absent, and an absent id cannot be taken over by a create either.
         raise PreconditionFailed(f"{rtype}/{resource['id']} cannot be written")
-    ctx.policy.check_write(rtype, resource)
     if_match = req.headers.get("if-match")
     version = parse_etag(if_match) if if_match else None
     return ctx.store.put(resource, session, if_match=version, method=req.method.upper())
