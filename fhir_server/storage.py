@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from fhir_server.db import Store
 from fhir_server.errors import Conflict, PreconditionFailed
+from fhir_server.search.custom import sync as sync_search_parameters
 from fhir_server.search.extract import extract
 
 T = TypeVar("T")
@@ -61,6 +62,7 @@ def current_document(resource: dict[str, Any], vid: int, updated: datetime, meth
         "m": method,
         "res": resource,
         "i": extracted.entries,
+        "r": extracted.ranges,
         "s": extracted.sort,
         "cmp": extracted.compartments,
     }
@@ -92,11 +94,12 @@ class ResourceStore:
     # -- reads ---------------------------------------------------------------------------
     def current(self, rtype: str, rid: str, session: ClientSession | None = None) -> Doc | None:
         """The current document, a deletion tombstone included; None if never created."""
-        return self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, session=session)
+        # Index entries and sort keys serve MongoDB only: a read does not transfer them.
+        return self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, {"i": 0, "r": 0, "s": 0}, session=session)
 
     def version(self, rtype: str, rid: str, vid: int, session: ClientSession | None = None) -> Doc | None:
         """One version: the current document if it is that version, else its history record."""
-        current = self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, {"i": 0, "s": 0}, session=session)
+        current = self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, {"i": 0, "r": 0, "s": 0}, session=session)
         if current is None or current["vid"] < vid:
             return None
         if current["vid"] == vid:
@@ -106,7 +109,7 @@ class ResourceStore:
     def find(self, query: dict[str, Any], *, sort: list[tuple[str, int]] | None = None,
              limit: int = 0, projection: dict[str, int] | None = None,
              session: ClientSession | None = None, hint: str | None = None) -> list[Doc]:
-        cursor = self.store.resources.find(query, projection or {"i": 0},
+        cursor = self.store.resources.find(query, projection or {"i": 0, "r": 0},
                                            session=session, limit=limit)
         if sort:
             cursor = cursor.sort(sort)
@@ -151,6 +154,7 @@ class ResourceStore:
 
     def _write(self, resource: dict[str, Any], vid: int, method: str, session: ClientSession,
                previous: Doc | None) -> Doc:
+        sync_search_parameters(self.store)  # SearchParameters written elsewhere apply to this write
         updated = now()
         doc = current_document(stamp_meta(resource, vid, updated), vid, updated, method)
         if previous is None:
@@ -172,6 +176,7 @@ class ResourceStore:
 
     def insert_many_new(self, resources: Iterable[dict[str, Any]], session: ClientSession) -> list[Doc]:
         """Bulk path for creates with fresh server ids (transaction bundles full of POSTs)."""
+        sync_search_parameters(self.store)
         updated = now()
         docs = [current_document(stamp_meta(resource, 1, updated), 1, updated, "POST") for resource in resources]
         if docs:
@@ -187,7 +192,7 @@ def _raise_conflicts(work: Callable[[ClientSession], T], session: ClientSession)
         raise Conflict("The resource was written concurrently by another request; retry") from exc
 
 
-HIDDEN = {"i": 0, "s": 0}
+HIDDEN = {"i": 0, "r": 0, "s": 0}
 
 
 def _all_versions(query: dict[str, Any]) -> list[dict[str, Any]]:

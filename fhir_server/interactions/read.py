@@ -10,6 +10,7 @@ from typing import Any
 
 from fhir_server.errors import Gone, NotFound
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
+from fhir_server.search.elements import subset
 from fhir_server.versioning import not_modified, version_headers
 
 
@@ -37,4 +38,4 @@ def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
     headers = version_headers(doc)
     if not_modified(doc, req.headers):
         return FhirResponse(304, None, headers)
-    return FhirResponse(200, doc["res"], headers)
+    return FhirResponse(200, subset(doc["res"], req.params), headers)
