@@ -60,7 +60,8 @@ def run_import(ctx: Context, fmt: str, paths: list[Path]) -> int:
 def print_report(report: ImportReport) -> int:
     """Print what was imported and what was refused; the exit status (1 when anything was refused)."""
     for path, why in report.refused:
-        print(f"refused: {why}" if why.startswith(Path(path).name) else f"refused: {path}: {why}", file=sys.stderr)
+        named = why.startswith((path, Path(path).name))  # mapping errors name the file, load errors its path
+        print(f"refused: {why}" if named else f"refused: {path}: {why}", file=sys.stderr)
     print(f"imported {len(report.imported)} files ({report.resources} resources), refused {len(report.refused)}")
     return 1 if report.refused else 0
 
