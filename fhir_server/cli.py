@@ -87,6 +87,14 @@ def cmd_seed(args: argparse.Namespace, settings: config.Settings) -> int:
         return run_seed(_context(live, store), live, args.patients, args.seed, args.workers)
 
 
+def cmd_reindex(args: argparse.Namespace, settings: config.Settings) -> int:
+    from fhir_server.search import reindex
+
+    with database(settings) as (_live, store):
+        reindex.run(store, ["--status"] if args.status else ["--all"] if args.all else [])
+    return 0
+
+
 def _context(settings: config.Settings, store: Store) -> Context:
     ensure_indexes(store)
     return Context(settings=settings, store=ResourceStore(store))
@@ -114,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--seed", type=int, default=1, help="the population's seed (default 1)")
     seed.add_argument("--workers", type=int, default=1, help="processes generating and loading (default 1)")
     seed.set_defaults(func=cmd_seed)
+    again = sub.add_parser("reindex", help="run pending search reindex jobs (docs/search.md)")
+    again.add_argument("--status", action="store_true", help="list the jobs and their progress")
+    again.add_argument("--all", action="store_true", help="reindex every resource")
+    again.set_defaults(func=cmd_reindex)
     from fhir_server.auth.cli import add_commands  # clients ..., users ... (docs/auth.md)
 
     add_commands(sub)

@@ -148,7 +148,11 @@ def main(argv: list[str]) -> None:
     settings = from_env()
     if not settings.mongodb_uri:
         raise SystemExit("Set MONGODB_URI to the database to reindex")
-    store = connect(settings.mongodb_uri, settings.database)
+    run(connect(settings.mongodb_uri, settings.database), argv)
+
+
+def run(store: Store, argv: list[str]) -> None:
+    """The command: ``--status`` lists jobs, ``--all`` reindexes everything, else pending jobs run."""
     if "--status" in argv:
         for job in store.db["reindex"].find().sort("created", 1):
             _print(job)
