@@ -35,6 +35,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to stop mongod if the process that started it dies without stopping it (kill -9)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: stop() remains the only way
+
+
 class EmbeddedMongo:
     """A ``mongod`` child process bound to 127.0.0.1; ``uri`` is ready after :meth:`start`."""
 
@@ -63,7 +73,8 @@ class EmbeddedMongo:
         ]
         # A new session keeps Ctrl-C in the terminal from reaching mongod directly:
         # we stop it ourselves, cleanly, after the web server has stopped.
-        self.process = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL,
+                                        preexec_fn=_die_with_parent)
         self._initiate_replica_set(timeout)
         return self.uri
 
