@@ -17,6 +17,14 @@ the CDA R2 header and body (HL7 CDA R2, ANSI/HL7 CDA R2-2005) as the CDA-on-FHIR
   nested. A discharge summary must have the hospital course (LOINC 8648-8) and the discharge
   instructions (8653-8 or 18776-5); studies (11493-4), consultations (18841-7), treatment
   (29549-3) and any other sections are mapped when present.
+
+The Encounter claims the ``emc-encounter`` profile and the Composition ``emc-discharge-summary``,
+which requires the studies, consultations, treatment and discharge instructions (8653-8)
+sections. A document without one of the first three gets it as an empty section: ``emptyReason``
+``notasked`` (list-empty-reason: the document does not say; ``nilknown`` would be a clinician's
+statement that there was nothing, which a converter cannot make) and a short narrative saying
+the source lacks it (cmp-1: a section has text, entries or sub-sections). Instructions given as a
+plan of care (18776-5) get 8653-8 as a second coding of that section.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from typing import Any
 
 from lxml import etree
 
+from . import emc_profiles as profiles
 from . import identifiers as ids
 from . import terminology as t
 from .bundle import TransactionBuilder, identifier, reference
@@ -34,13 +43,22 @@ from .cda_narrative import xhtml_div
 from .cda_types import NS, NSMAP, cd, error, find, ids_of, need, person, text_of, ts
 from .dates import date_only
 from .errors import MappingError
-from .resources import add_organization, add_patient, add_practitioner
+from .resources import add_organization, add_patient, add_practitioner, narrative
 
 GENDERS = {"M": "male", "F": "female", "UN": "unknown"}
 CONFIDENTIALITY = {"U", "L", "M", "N", "R", "V"}  # v3 ConfidentialityClassification (required binding)
 REQUIRED_SECTIONS = {"hospital course": {t.SECTION_HOSPITAL_COURSE[0]},
                      "discharge instructions": {t.SECTION_DISCHARGE_INSTRUCTIONS[0], t.SECTION_PLAN[0]}}
-EMPTY = t.concept("http://terminology.hl7.org/CodeSystem/list-empty-reason", "unavailable", "Unavailable")
+EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
+EMPTY = t.concept(EMPTY_REASON, "unavailable", "Unavailable")  # a section the document has, without text
+EMPTY_TEXT = "Раздел в исходном документе пуст."
+NOT_IN_SOURCE = t.concept(EMPTY_REASON, "notasked", "Not Asked")  # a section the document does not have
+NOT_IN_SOURCE_TEXT = "Раздел отсутствует в исходном документе."
+PROFILE_SECTIONS = (  # emc-discharge-summary requires them; added empty when the document lacks them
+    (t.SECTION_DISCHARGE_STUDIES, "Результаты обследования"),
+    (t.SECTION_CONSULTATIONS, "Консультации специалистов"),
+    (t.SECTION_TREATMENT, "Проведённое лечение"),
+)
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False)
 SCOPED = {ids.HOSPITAL_STAY, ids.DISCHARGE_SUMMARY}
 
@@ -146,6 +164,7 @@ def _encounter(tx: TransactionBuilder, encounter: etree._Element, hospital_code:
         raise error(encounter, f"discharge {period['end']} is before admission {period['start']}")
     resource = {
         "resourceType": "Encounter",
+        "meta": {"profile": [profiles.ENCOUNTER]},
         "identifier": [identifier(system, value)],
         "status": "finished",
         "class": t.coding(t.ACT_CODE, "IMP", "inpatient encounter"),
@@ -178,6 +197,7 @@ def _composition(tx: TransactionBuilder, root: etree._Element, hospital_code: st
     title = text_of(find(root, "v3:title")) or "Выписной эпикриз"
     composition: dict[str, Any] = {
         "resourceType": "Composition",
+        "meta": {"profile": [profiles.DISCHARGE_SUMMARY]},
         "identifier": identifier(system, value),
         "status": "final",
         "type": doc_type,
@@ -222,7 +242,19 @@ def _sections(root: etree._Element) -> list[dict[str, Any]]:
     for name, accepted in REQUIRED_SECTIONS.items():
         if not codes & accepted:
             raise error(body, f"no {name} section (LOINC {' or '.join(sorted(accepted))})")
+    instructions = t.SECTION_DISCHARGE_INSTRUCTIONS
+    if instructions[0] not in codes:  # the plan of care (18776-5) is the discharge instructions
+        plan = next(s for s in sections if _has_code(s, t.SECTION_PLAN[0]))
+        plan["code"]["coding"].append(t.coding(t.LOINC, *instructions))
+    for (code, display), title in PROFILE_SECTIONS:
+        if code not in codes:
+            sections.append({"title": title, "code": t.concept(t.LOINC, code, display),
+                             "text": narrative(NOT_IN_SOURCE_TEXT, "generated"), "emptyReason": NOT_IN_SOURCE})
     return sections
+
+
+def _has_code(section: dict[str, Any], code: str) -> bool:
+    return any(c["system"] == t.LOINC and c["code"] == code for c in section.get("code", {}).get("coding", []))
 
 
 def _section(section: etree._Element) -> dict[str, Any]:
@@ -240,6 +272,7 @@ def _section(section: etree._Element) -> dict[str, Any]:
     nested = [_section(s) for s in section.findall("v3:component/v3:section", NSMAP)]
     if nested:
         out["section"] = nested
-    if not div and not nested:
+    if not div and not nested:  # cmp-1: a section has text, entries or sub-sections
+        out["text"] = narrative(EMPTY_TEXT, "generated")
         out["emptyReason"] = EMPTY
     return out

@@ -35,6 +35,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
+from . import emc_profiles as profiles
 from . import identifiers as ids
 from . import terminology as t
 from .bundle import TransactionBuilder, identifier, reference
@@ -192,11 +193,16 @@ def _imaging_study(first: Dataset, uid: str, patient: str, started: str, instanc
     modalities = [m for m in modalities if m["code"] not in t.NON_ACQUISITION]  # R4: acquisition ones only
     study: dict[str, Any] = {"resourceType": "ImagingStudy",
                              "identifier": [identifier("urn:dicom:uid", f"urn:oid:{uid}")]}
+    if modalities:  # emc-imaging-study needs one (a study of only SR, KO or PR series has none)
+        study = profiles.claim(study, profiles.IMAGING_STUDY)
     accession = _text(first, "AccessionNumber")
     if accession:
         study["identifier"].append(identifier(ids.ACCESSION, accession,
                                               type=t.concept(t.V2_0203, "ACSN", "Accession ID")))
-    study |= {"status": "available", "modality": modalities, "subject": reference(patient), "started": started,
+    study["status"] = "available"
+    if modalities:
+        study["modality"] = modalities
+    study |= {"subject": reference(patient), "started": started,
               "numberOfSeries": _count(study_level, "NumberOfStudyRelatedSeries", len(series)),
               "numberOfInstances": _count(study_level, "NumberOfStudyRelatedInstances", len(instances))}
     description = _text(first, "StudyDescription")
@@ -247,6 +253,7 @@ def _instance(ds: Dataset) -> dict[str, Any]:
 def _report(ds: Dataset, uid: str, patient: str, started: str, study: str, conclusion: str) -> dict[str, Any]:
     return {
         "resourceType": "DiagnosticReport",
+        "meta": {"profile": [profiles.IMAGING_REPORT]},
         "identifier": [identifier(ids.RADIOLOGY_REPORT, uid)],
         "status": "final",
         "category": [t.concept(t.V2_0074, "RAD", "Radiology")],

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import emc_profiles as profiles
 from . import identifiers as ids
 from . import terminology as t
 from .bundle import TransactionBuilder, full_url, identifier, reference
@@ -109,6 +110,7 @@ def _encounter(value: str, patient: str, practitioner: str, clinic: str, start: 
         diagnosis.append(item)
     return {
         "resourceType": "Encounter",
+        "meta": {"profile": [profiles.ENCOUNTER]},
         "identifier": [identifier(ids.VISIT, value)],
         "status": "finished",
         "class": t.coding(t.ACT_CODE, "AMB", "ambulatory"),
@@ -134,6 +136,7 @@ def _composition(record: Mapping[str, Any], value: str, patient: str, encounter:
                              "text": narrative(record[field])})
     return {
         "resourceType": "Composition",
+        "meta": {"profile": [profiles.EXAM_PROTOCOL]},
         "identifier": identifier(ids.EXAM_PROTOCOL, value),
         "status": "final",
         "type": t.concept(t.LOINC, *t.DOC_OUTPATIENT_NOTE, text=TITLE),
@@ -156,6 +159,7 @@ def _condition(diagnosis: Mapping[str, Any], value: str, patient: str, encounter
     verification = diagnosis.get("verification", "confirmed")
     return {
         "resourceType": "Condition",
+        "meta": {"profile": [profiles.CONDITION]},
         "identifier": [identifier(ids.DIAGNOSIS, value)],
         "clinicalStatus": t.concept(t.CONDITION_CLINICAL, "active", "Active"),
         "verificationStatus": t.concept(t.CONDITION_VERIFICATION, verification, verification.capitalize()),

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import emc_profiles as profiles
 from . import identifiers as ids
 from . import terminology as t
 from .bundle import TransactionBuilder, full_url, identifier, reference
@@ -191,6 +192,8 @@ def _report(tx: TransactionBuilder, order: _Order, lab_code: str, patient: str, 
     if issued and "T" in issued:
         report["issued"] = issued
     report["performer"] = [reference(lab)]
+    if effective:  # emc-lab-report needs the collection time (OBR-7)
+        report = profiles.claim(report, profiles.LAB_REPORT)
     if observations:
         report["result"] = [reference(full_url("Observation", ids.LAB_RESULT, value))
                             for _, _, value in observations]
@@ -222,7 +225,8 @@ def _observation(obx: Segment, notes: list[Segment], order_value: str, patient: 
     observation |= {"status": t.OBSERVATION_STATUS[status], "category": [OBS_CATEGORY], "code": code,
                     "subject": reference(patient)}
     when = _date(obx, 14) or effective
-    if when:
+    if when:  # emc-lab-observation needs the time (OBX-14 or OBR-7)
+        observation = profiles.claim(observation, profiles.LAB_OBSERVATION)
         observation["effectiveDateTime"] = when
     if issued and "T" in issued:
         observation["issued"] = issued

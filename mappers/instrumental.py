@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import emc_profiles as profiles
 from . import identifiers as ids
 from . import terminology as t
 from .bundle import TransactionBuilder, full_url, identifier, reference
@@ -137,6 +138,7 @@ def _report(record: Mapping[str, Any], value: str, patient: str, practitioner: s
     (code, display), category, default_text = KINDS[record["kind"]]
     report: dict[str, Any] = {
         "resourceType": "DiagnosticReport",
+        "meta": {"profile": [profiles.INSTRUMENTAL_REPORT]},
         "identifier": [identifier(ids.INSTRUMENTAL_REPORT, value)],
         "status": "final",
         "category": [category],

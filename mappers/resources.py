@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import emc_profiles as profiles
 from . import identifiers as ids
 from .bundle import TransactionBuilder, identifier
 
@@ -42,7 +43,10 @@ class Person:
 
 def add_patient(tx: TransactionBuilder, mhi: str, name: Person | None = None, *, birth_date: str | None = None,
                 gender: str | None = None, snils: str | None = None, passport: str | None = None) -> str:
-    """Add the Patient keyed by MHI policy number (already checked); returns its full URL."""
+    """Add the Patient keyed by MHI policy number (already checked); returns its full URL.
+
+    It claims ``emc-patient`` when the source gives what that profile requires (name, sex, birth date).
+    """
     patient: dict[str, Any] = {"resourceType": "Patient", "identifier": [identifier(ids.MHI, mhi)]}
     if snils:
         patient["identifier"].append(identifier(ids.SNILS, snils))
@@ -54,6 +58,8 @@ def add_patient(tx: TransactionBuilder, mhi: str, name: Person | None = None, *,
         patient["gender"] = gender
     if birth_date:
         patient["birthDate"] = birth_date
+    if profiles.patient_complete(patient):  # a source without name, sex or birth date: no claim
+        patient = profiles.claim(patient, profiles.PATIENT)
     return tx.share(patient, ids.MHI, mhi)
 
 

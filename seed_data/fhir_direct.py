@@ -5,6 +5,9 @@ allergies, prescriptions and vaccinations.
 Each is a conditional create on a business identifier (:mod:`mappers.bundle`), with the same
 deterministic ``urn:uuid`` full URLs the mappers give, so a Patient added here and the minimal
 Patient a mapped lab message carries are one entry once merged (the first, fuller one wins).
+
+The Patient, the guardian RelatedPerson and the problem-list Condition claim their EMC profiles
+(``emc-patient``, ``emc-guardian``, ``emc-condition``); the other types have none.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from mappers import emc_profiles as profiles
 from mappers import identifiers as ids
 from mappers import terminology as t
 from mappers.bundle import TransactionBuilder, full_url, identifier, reference
@@ -67,6 +71,7 @@ def patient(tx: TransactionBuilder, person: Person, until: date) -> str:
     clinic = person.clinic(until)
     resource: dict[str, Any] = {
         "resourceType": "Patient",
+        "meta": {"profile": [profiles.PATIENT]},
         "identifier": [identifier(ids.MHI, person.mhi), identifier(ids.SNILS, person.snils)],
         "active": True,
         "name": [Name(person.family, person.given, person.patronymic).human_name()],
@@ -84,13 +89,15 @@ def patient(tx: TransactionBuilder, person: Person, until: date) -> str:
 
 
 def guardian(tx: TransactionBuilder, child: Person, parent: Person, verified: bool) -> str:
+    """The parent's guardian link; one whose kinship is not verified yet is inactive (emc-grd-1)."""
     mother = parent.sex == "female"
     value = f"{child.mhi}/{parent.mhi}"
     resource: dict[str, Any] = {
         "resourceType": "RelatedPerson",
+        "meta": {"profile": [profiles.GUARDIAN]},
         "extension": [{"url": sid.KINSHIP_VERIFIED, "valueBoolean": verified}],
         "identifier": [identifier(sid.GUARDIAN, value), identifier(ids.SNILS, parent.snils)],
-        "active": True,
+        "active": verified,
         "patient": reference(patient_url(child)),
         "relationship": [t.concept(ROLE, "MTH" if mother else "FTH", "mother" if mother else "father"),
                          t.concept(ROLE, "GUARD", "guardian")],
@@ -107,6 +114,7 @@ def problem(tx: TransactionBuilder, person: Person, condition: ChronicCondition)
     value = f"{person.mhi}/{condition.icd10}"
     tx.add({
         "resourceType": "Condition",
+        "meta": {"profile": [profiles.CONDITION]},
         "identifier": [identifier(sid.PROBLEM, value)],
         "clinicalStatus": t.concept(t.CONDITION_CLINICAL, "active", "Active"),
         "verificationStatus": t.concept(t.CONDITION_VERIFICATION, "confirmed", "Confirmed"),

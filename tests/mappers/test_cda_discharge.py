@@ -174,12 +174,40 @@ def test_unknown_sections_and_nested_sections_are_kept() -> None:
         <component><section><title>Пустой раздел</title></section></component>
       </structuredBody>""", MINIMAL)
     composition = resources(map_discharge_summary(text), "Composition")[0]
-    other, empty = composition["section"][2:]
+    other, empty = composition["section"][2:4]
     assert other["code"]["coding"][0]["system"] == "urn:oid:2.16.840.1.113883.19.6"
     assert other["section"][0]["text"]["div"].endswith(">с 05.03.2024 по 15.03.2024</div>")
     assert "text" not in other
     assert empty["emptyReason"]["coding"][0]["code"] == "unavailable"
+    assert empty["text"]["div"].endswith("<p>Раздел в исходном документе пуст.</p></div>")  # cmp-1
     assert_valid_transaction(map_discharge_summary(text))
+
+
+def test_sections_the_profile_requires_are_added_empty() -> None:
+    """emc-discharge-summary needs studies, consultations and treatment: the minimal document has none."""
+    composition = resources(map_discharge_summary(MINIMAL.read_bytes()), "Composition")[0]
+    assert composition["meta"] == {"profile": ["https://emc.mos.ru/fhir/StructureDefinition/emc-discharge-summary"]}
+    assert [s["code"]["coding"][0]["code"] for s in composition["section"]] == \
+        ["8648-8", "8653-8", "11493-4", "18841-7", "29549-3"]
+    for section in composition["section"][2:]:
+        assert section["emptyReason"] == {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/list-empty-reason", "code": "notasked",
+            "display": "Not Asked"}]}
+        assert section["text"] == {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">'
+                                   "<p>Раздел отсутствует в исходном документе.</p></div>"}
+        assert "entry" not in section and "section" not in section
+    full = resources(map_discharge_summary(FULL.read_bytes()), "Composition")[0]
+    assert not any("emptyReason" in s for s in full["section"])  # nothing added to a complete document
+
+
+def test_plan_of_care_section_is_also_the_discharge_instructions() -> None:
+    text = _edited('<code code="8653-8" codeSystem="2.16.840.1.113883.6.1"/>',
+                   '<code code="18776-5" codeSystem="2.16.840.1.113883.6.1"/>', MINIMAL)
+    composition = resources(map_discharge_summary(text), "Composition")[0]
+    plan = composition["section"][1]
+    assert [(c["code"], c.get("display")) for c in plan["code"]["coding"]] == \
+        [("18776-5", None), ("8653-8", "Hospital discharge instructions")]
+    assert plan["title"] == "Рекомендации" and "emptyReason" not in plan
 
 
 def test_foreign_document_ids_keep_their_oid() -> None:

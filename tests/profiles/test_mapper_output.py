@@ -1,6 +1,6 @@
-"""What the mappers produce conforms to the EMC profiles (their golden Bundles), except where a
-source lacks what a profile requires (the minimal discharge summary: no studies, consultations
-or treatment sections, and a patient without birth date)."""
+"""What the mappers produce conforms to the EMC profiles (their golden Bundles). The minimal discharge
+summary gets the sections it lacks added empty (docs/mappers.md); its patient, without birth date,
+claims no profile and is not checked here (tests/mappers/test_profiles.py checks the claims)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def profile_for(resource: dict) -> str | None:
             "ImagingStudy": "emc-imaging-study"}.get(rtype)
 
 
-CONFORMING = sorted(p for p in GOLDEN.glob("*.json") if "minimal_discharge" not in p.name)
+CONFORMING = sorted(GOLDEN.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", CONFORMING, ids=lambda p: p.stem)
@@ -41,16 +41,17 @@ def test_mapper_output_conforms(path):
     for bundle in data if isinstance(data, list) else [data]:
         for entry in bundle["entry"]:
             profile = profile_for(entry["resource"])
-            if profile is None:
+            if profile is None or (profile == "emc-patient" and "meta" not in entry["resource"]):
                 continue
             checked.add(profile)
             issues = profile_issues(entry["resource"], [P + profile])
             assert issues == [], (profile, [i.to_json() for i in issues])
-    assert "emc-patient" in checked and len(checked) >= 2
+    assert len(checked) >= 2
 
 
-def test_minimal_discharge_lacks_the_required_sections():
+def test_minimal_discharge_has_the_required_sections_added_empty():
     data = json.loads((GOLDEN / "cda_discharge__minimal_discharge.json").read_text(encoding="utf-8"))
     composition = next(e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Composition")
-    issues = profile_issues(composition, [P + "emc-discharge-summary"])
-    assert sorted(i.diagnostics.split("'")[3] for i in issues) == ["consultations", "studies", "treatment"]
+    assert profile_issues(composition, [P + "emc-discharge-summary"]) == []
+    empty = [s["code"]["coding"][0]["code"] for s in composition["section"] if "emptyReason" in s]
+    assert empty == ["11493-4", "18841-7", "29549-3"]
