@@ -51,6 +51,10 @@ BREAK_THE_GLASS = frozenset({"BTG", "ETREAT"})
 NOTHING: dict[str, Any] = {"_id": {"$in": []}}
 #: Upper bound of ids a history query is narrowed to (a card larger than this pages slowly).
 HISTORY_ID_LIMIT = 50_000
+#: Types whose compartments are those of the resources they hold (``search.extract.compartments``):
+#: one is within reach only when every one of its compartments is, or it would carry one patient's
+#: data to another.
+EVERY_COMPARTMENT = frozenset({"Bundle"})
 
 
 class AccessPolicy(Protocol):
@@ -60,7 +64,8 @@ class AccessPolicy(Protocol):
 
     def history_filter(self, resource_type: str | None) -> dict[str, Any]: ...
 
-    def check_write(self, resource_type: str, resource: dict[str, Any] | None) -> None: ...
+    def check_write(self, resource_type: str, resource: dict[str, Any] | None,
+                    current: dict[str, Any] | None = None) -> None: ...
 
 
 class OpenAccess:
@@ -75,7 +80,8 @@ class OpenAccess:
     def history_filter(self, resource_type: str | None) -> dict[str, Any]:
         return {}
 
-    def check_write(self, resource_type: str, resource: dict[str, Any] | None) -> None:
+    def check_write(self, resource_type: str, resource: dict[str, Any] | None,
+                    current: dict[str, Any] | None = None) -> None:
         return None
 
 
@@ -102,16 +108,22 @@ class Reach:
     patients: frozenset[str] | None
     unattached: bool = False
 
-    def covers(self, compartments: list[str]) -> bool:
+    def covers(self, compartments: list[str], every: bool = False) -> bool:
+        """Whether one (``every``: each) of ``compartments`` is open; no compartment: ``unattached``."""
         if compartments:
-            return self.patients is None or any(p in self.patients for p in compartments)
+            if self.patients is None:
+                return True
+            return (all if every else any)(p in self.patients for p in compartments)
         return self.unattached
 
-    def filter(self) -> dict[str, Any] | None:
+    def filter(self, every: bool = False) -> dict[str, Any] | None:
         if self.patients is None:
             return {} if self.unattached else {"cmp.0": {"$exists": True}}
         clauses: list[dict[str, Any]] = []
-        if self.patients:
+        if self.patients and every:
+            clauses.append({"cmp.0": {"$exists": True},
+                            "cmp": {"$not": {"$elemMatch": {"$nin": sorted(self.patients)}}}})
+        elif self.patients:
             clauses.append({"cmp": {"$in": sorted(self.patients)}})
         if self.unattached:
             clauses.append({"cmp": {"$size": 0}})
@@ -175,8 +187,9 @@ class TokenPolicy:
 
     def _allowed(self, rtype: str, permission: str, compartments: list[str],
                  entries: Callable[[], list[dict[str, Any]]]) -> bool:
+        every = rtype in EVERY_COMPARTMENT
         for context, reach in self.reaches.items():
-            if not reach.covers(compartments):
+            if not reach.covers(compartments, every):
                 continue
             applicable = self.access.scopes.applicable(context, rtype, permission)
             if any(not s.restrictions for s in applicable):
@@ -197,13 +210,20 @@ class TokenPolicy:
         return True
 
     def search_filter(self, resource_type: str) -> dict[str, Any]:
+        """What a search may match: through one context, its search and read scopes and its reach.
+
+        Never wider than ``visible`` (which needs read), so that counts (``Bundle.total``,
+        ``_summary=count``) and condition matches hold nothing the entries could not show.
+        """
         clauses = []
+        every = resource_type in EVERY_COMPARTMENT
         for context, reach in self.reaches.items():
             scope_filter = self.access.scopes.filter(context, resource_type, "s")
-            reach_filter = reach.filter()
-            if scope_filter is None or reach_filter is None:
+            read_filter = self.access.scopes.filter(context, resource_type, "r")
+            reach_filter = reach.filter(every)
+            if scope_filter is None or read_filter is None or reach_filter is None:
                 continue
-            clause = _and(scope_filter, reach_filter)
+            clause = _and(scope_filter, read_filter, reach_filter)
             if not clause:
                 return {}
             clauses.append(clause)
@@ -212,9 +232,18 @@ class TokenPolicy:
         return clauses[0] if len(clauses) == 1 else {"$or": clauses}
 
     def history_filter(self, resource_type: str | None) -> dict[str, Any]:
-        """Narrow history to the ids of resources currently within reach (each version is re-checked)."""
+        """Narrow history to the ids of resources currently within reach (each version is re-checked).
+
+        ``{}`` only when every version of every resource is visible, since the caller then reports a
+        ``total``; a token that reaches every patient is narrowed to the types it may read.
+        """
         if all(r.patients is None for r in self.reaches.values()) and self.reaches:
-            return {"t": resource_type} if resource_type else {}
+            readable = self._readable_types()
+            if readable is None:
+                return {"t": resource_type} if resource_type else {}
+            if resource_type:
+                return {"t": resource_type} if resource_type in readable else NOTHING
+            return {"t": {"$in": sorted(readable)}} if readable else NOTHING
         reach_filters = [f for f in (r.filter() for r in self.reaches.values()) if f is not None]
         if not reach_filters:
             return NOTHING
@@ -229,30 +258,62 @@ class TokenPolicy:
         clauses = [{"t": t, "id": {"$in": ids}} for t, ids in sorted(by_type.items())]
         return clauses[0] if len(clauses) == 1 else {"$or": clauses}
 
-    def check_write(self, resource_type: str, resource: dict[str, Any] | None) -> None:
+    def _readable_types(self) -> frozenset[str] | None:
+        """Types some read scope names through a context that reaches everything (None: all types)."""
+        types: set[str] = set()
+        for context, reach in self.reaches.items():
+            if reach.patients is not None or not reach.unattached:
+                continue
+            for scope in self.access.scopes.resource:
+                if scope.context == context and "r" in scope.permissions:
+                    if scope.resource_type == "*" and not scope.restrictions:
+                        return None
+                    types.add(scope.resource_type)
+        return frozenset(types)
+
+    def _reads_every(self, resource_type: str) -> bool:
+        """Whether every resource of the type, wherever it is, is visible to this token."""
+        return any(reach.patients is None and reach.unattached
+                   and self.access.scopes.filter(context, resource_type, "r") == {}
+                   for context, reach in self.reaches.items())
+
+    def _permits(self, doc: dict[str, Any], permission: str) -> bool:
+        return self._allowed(doc["t"], permission, self._compartments(doc), lambda: self._entries(doc))
+
+    def check_write(self, resource_type: str, resource: dict[str, Any] | None,
+                    current: dict[str, Any] | None = None) -> None:
+        """May this token store ``resource`` (None: delete ``current``, the stored document)?
+
+        The write scope must cover both what is written and what it replaces or deletes.
+        """
         if self.read_only:
             raise Forbidden("This token was issued for emergency reading (break-the-glass): it cannot write")
         existing = None
         if resource is not None and isinstance(resource.get("id"), str):
-            current = self.store.current(resource_type, resource["id"])
-            existing = current if current and not current.get("del") else None
-            if (existing is None and self.access.role is not None) or (
-                    existing is not None and not self._allowed(existing["t"], "r", self._compartments(existing),
-                                                               lambda: self._entries(existing))):
-                # A user cannot choose ids (update as create); an id out of reach is answered the same way,
-                # so that a PUT never tells whether someone else's resource exists.
+            stored = self.store.current(resource_type, resource["id"])
+            existing = stored if stored and not stored.get("del") else None
+            if (existing is None and not self._reads_every(resource_type)) or (
+                    existing is not None and not self._permits(existing, "r")):
+                # Only a token that sees every resource of the type may choose ids (update as create): for
+                # any other an id out of reach is answered like an absent one, so that a PUT never tells
+                # whether a resource it may not see exists.
                 raise Forbidden(f"This token cannot write {resource_type}/{resource['id']}: update an existing "
                                 f"resource within reach, or create with POST")
         permission = "d" if resource is None else ("u" if existing else "c")
         if self.write_rule is not None and not self.write_rule(
                 resource_type, resource, existing["res"] if existing else None):
             raise Forbidden(f"This account may not write {resource_type} resources of this kind")
+        if existing is not None and not self._permits(existing, "u"):
+            raise Forbidden(f"The token's scopes do not allow writing this {resource_type}")
         if resource is not None:
             extracted = extract(resource)
             if not self._allowed(resource_type, permission, extracted.compartments, lambda: extracted.entries):
                 raise Forbidden(f"The token's scopes do not allow writing this {resource_type}")
             reference = f"{resource_type}/{resource.get('id', '')}".rstrip("/")
             self.log.note(self.log.written, extracted.compartments, reference)
+        elif current is not None and not current.get("del"):
+            if not self._permits(current, "d"):
+                raise Forbidden(f"The token's scopes do not allow deleting this {resource_type}")
         elif not any(self.access.scopes.allows(c, resource_type, "d") for c in self.reaches):
             raise Forbidden(f"The token's scopes do not allow deleting {resource_type} resources")
 
@@ -287,7 +348,7 @@ def _practitioner_policy(access: Access, store: ResourceStore) -> TokenPolicy:
     reaches = {"user": Reach(care, unattached=True)}
     if access.patient:
         reaches["patient"] = Reach(frozenset({access.patient}) & care, unattached=True)
-    return TokenPolicy(access, reaches, store, write_rule=_no_audit_writes)
+    return TokenPolicy(access, reaches, store, write_rule=_no_reach_writes)
 
 
 def _reference_id(reference: str | None, rtype: str) -> str | None:
@@ -299,6 +360,16 @@ def _reference_id(reference: str | None, rtype: str) -> str | None:
 def _no_audit_writes(rtype: str, resource: dict[str, Any] | None, existing: dict[str, Any] | None) -> bool:
     """The audit trail is written by the server only."""
     return rtype != "AuditEvent"
+
+
+#: Resources in no compartment that decide whom a clinician reaches (``care_patients``): a user's token
+#: may not write them, or it could widen its own reach (a role at any clinic opens all its patients).
+REACH_FACTS = frozenset({"PractitionerRole"})
+
+
+def _no_reach_writes(rtype: str, resource: dict[str, Any] | None, existing: dict[str, Any] | None) -> bool:
+    """Clinicians: neither the audit trail nor the facts of their own reach."""
+    return _no_audit_writes(rtype, resource, existing) and rtype not in REACH_FACTS
 
 
 def _diary_rule(patient: str | None) -> WriteRule:

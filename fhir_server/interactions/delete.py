@@ -23,7 +23,7 @@ def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
         existing = ctx.store.current(rtype, rid, session)
         if existing is None or existing.get("del") or not ctx.policy.visible(existing):
             return None
-        ctx.policy.check_write(rtype, None)
+        ctx.policy.check_write(rtype, None, existing)
         return ctx.store.delete(rtype, rid, session)
 
     return _answer(rtype, rid, ctx.in_transaction(req, work))
@@ -40,7 +40,7 @@ def handle_conditional(ctx: Context, req: FhirRequest) -> FhirResponse:
             raise PreconditionFailed(f"The conditional delete matched {len(matches)} {rtype} resources")
         if not matches:
             return None, None
-        ctx.policy.check_write(rtype, None)
+        ctx.policy.check_write(rtype, None, matches[0])
         return matches[0]["id"], ctx.store.delete(rtype, matches[0]["id"], session)
 
     rid, vid = ctx.in_transaction(req, work)

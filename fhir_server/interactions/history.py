@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from fhir_server import paging
 from fhir_server.errors import BadRequest, NotFound
 from fhir_server.fhir_dates import parse_instant
-from fhir_server.interactions.read import load_visible
 from fhir_server.interactions.search_type import CURSOR, page_size
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
 from fhir_server.storage import count_history, find_history, format_instant, history_at
@@ -26,10 +25,9 @@ KNOWN = {"_since", "_at", "_count", CURSOR, "_format", "_pretty", "_list"}
 def handle_instance(ctx: Context, req: FhirRequest) -> FhirResponse:
     rtype, rid = check_type(req.path[0]), check_id(req.path[1])
     doc = ctx.store.current(rtype, rid, req.session)
-    if doc is None:
+    # Same 404 as read when out of reach; a deletion is as visible as the version it deleted.
+    if doc is None or not ctx.policy.visible(doc):
         raise NotFound(f"{rtype}/{rid} is not known")
-    if not doc.get("del"):
-        load_visible(ctx, rtype, rid, req)  # same 404 as read when out of reach
     return _bundle(ctx, req, {"t": rtype, "id": rid}, f"{rtype}/{rid}/_history")
 
 

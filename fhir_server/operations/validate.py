@@ -53,7 +53,7 @@ def handle_instance(ctx: Context, req: FhirRequest) -> FhirResponse:
     profile = _profile(params, rtype)
     stored = load_visible(ctx, rtype, rid, req)
     if mode == "delete":
-        return _answer(_deletable(ctx, rtype))
+        return _answer(_deletable(ctx, rtype, stored))
     resource = _given(req, params) or stored["res"]
     issues = _check(resource, rtype, profile, mode)
     if mode == "update" and resource.get("id") != rid:
@@ -111,9 +111,9 @@ def _check(resource: dict[str, Any], rtype: str, profile: str | None, mode: str 
     return profile_issues(resource, urls) if urls else []
 
 
-def _deletable(ctx: Context, rtype: str) -> list[Issue]:
+def _deletable(ctx: Context, rtype: str, stored: dict[str, Any]) -> list[Issue]:
     try:
-        ctx.policy.check_write(rtype, None)
+        ctx.policy.check_write(rtype, None, stored)
     except FhirError as exc:
         return [Issue("forbidden", f"The resource could not be deleted: {exc}")]
     return []

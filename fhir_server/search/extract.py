@@ -131,10 +131,22 @@ def _localise(entries: list[dict[str, Any]], base_url: str) -> list[dict[str, An
     return entries
 
 
+#: Types the R4 CompartmentDefinition leaves out although they name a patient: their ``patient``
+#: reference parameter puts them in that patient's compartment (Task, Device, Contract,
+#: GuidanceResponse), so that access control treats them as card data, not directory data.
+FALLBACK_PARAMS = frozenset({"patient"})
+
+
 def compartments(resource: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
-    """Ids of the patients whose compartment holds ``resource`` (a Patient is in its own)."""
+    """Ids of the patients whose compartment holds ``resource`` (a Patient is in its own).
+
+    A Bundle (a stored document, ``$document?persist=true``) is in the compartments of every
+    resource it holds: it carries their data.
+    """
     resource_type = resource.get("resourceType", "")
-    codes = set(patient_compartment_params(resource_type))
+    if resource_type == "Bundle":
+        return _bundle_compartments(resource)
+    codes = set(patient_compartment_params(resource_type)) or set(FALLBACK_PARAMS)
     ids: list[str] = []
     if resource_type == "Patient" and isinstance(resource.get("id"), str):
         ids.append(resource["id"])
@@ -143,6 +155,18 @@ def compartments(resource: dict[str, Any], entries: list[dict[str, Any]]) -> lis
         if entry["p"] in codes and isinstance(value, str) and value.startswith("Patient/"):
             patient_id = value[len("Patient/"):]
             if "/" not in patient_id and patient_id not in ids:
+                ids.append(patient_id)
+    return ids
+
+
+def _bundle_compartments(bundle: dict[str, Any]) -> list[str]:
+    ids: list[str] = []
+    for entry in bundle.get("entry") or []:
+        held = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(held, dict) or held.get("resourceType") == "SearchParameter":
+            continue  # (extracting a SearchParameter would register it)
+        for patient_id in extract(held).compartments:
+            if patient_id not in ids:
                 ids.append(patient_id)
     return ids
 
