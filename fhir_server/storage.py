@@ -74,6 +74,7 @@ def superseded(current: Doc) -> Doc:
                 "vid": current["vid"], "lu": current["lu"], "m": current.get("m", "PUT")}
     if current.get("del"):
         doc["del"] = True
+        doc["cmp"] = current.get("cmp", [])
     else:
         doc["res"] = current["res"]
     return doc
@@ -147,8 +148,9 @@ class ResourceStore:
         if existing is None or existing.get("del"):
             return None
         vid = existing["vid"] + 1
+        # The tombstone stays in the compartments of what it deleted: the owners' history shows it.
         tombstone = {"_id": f"{rtype}/{rid}", "t": rtype, "id": rid, "vid": vid, "lu": now(), "m": "DELETE",
-                     "del": True}
+                     "del": True, "cmp": existing.get("cmp", [])}
         self._replace(existing, tombstone, session)
         return vid
 

@@ -146,6 +146,8 @@ def compartments(resource: dict[str, Any], entries: list[dict[str, Any]]) -> lis
     resource_type = resource.get("resourceType", "")
     if resource_type == "Bundle":
         return _bundle_compartments(resource)
+    if resource_type == "Binary":
+        return _binary_compartments(resource)
     codes = set(patient_compartment_params(resource_type)) or set(FALLBACK_PARAMS)
     ids: list[str] = []
     if resource_type == "Patient" and isinstance(resource.get("id"), str):
@@ -157,6 +159,17 @@ def compartments(resource: dict[str, Any], entries: list[dict[str, Any]]) -> lis
             if "/" not in patient_id and patient_id not in ids:
                 ids.append(patient_id)
     return ids
+
+
+def _binary_compartments(binary: dict[str, Any]) -> list[str]:
+    """A Binary has no search parameters in R4; ``securityContext`` naming a Patient puts it in that
+    patient's card (http://hl7.org/fhir/R4/binary.html#security). A securityContext naming another
+    resource would need that resource's compartment, which a pure extraction cannot look up."""
+    context = binary.get("securityContext")
+    reference = context.get("reference") if isinstance(context, dict) else None
+    if isinstance(reference, str) and reference.startswith("Patient/") and reference.count("/") == 1:
+        return [reference[len("Patient/"):]]
+    return []
 
 
 def _bundle_compartments(bundle: dict[str, Any]) -> list[str]:

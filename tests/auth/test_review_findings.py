@@ -166,16 +166,12 @@ def test_patient_data_in_types_outside_the_compartment_definition(smart):
     assert smart.fhir("GET", "Task/task-p3", doc).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="Binary has no search parameters in R4, so no compartment can be "
-                   "computed for it: a Binary whose securityContext points into a patient's card is "
-                   "readable by every token that reaches resources in no compartment (clinicians, "
-                   "ambulance crews). Needs a securityContext-based compartment (write-time extraction of "
-                   "Binary.securityContext and the compartment of its target).")
 def test_binary_with_a_patient_security_context_stays_in_that_card(smart):
     load(smart.service.resources, [{"resourceType": "Binary", "id": "scan-p3", "contentType": "text/plain",
                                     "securityContext": {"reference": "Patient/p3"}, "data": "0J/RgNC+0YLQvtC60L7Quw=="}])
     medic = smart.token("medic", scope="user/*.rs openid fhirUser")["access_token"]
     assert smart.fhir("GET", "Binary/scan-p3", medic).status_code == 404
+    assert smart.service.resources.store.resources.find_one({"_id": "Binary/scan-p3"})["cmp"] == ["p3"]
 
 
 def test_a_clinician_cannot_write_the_facts_that_decide_their_own_reach(smart):
@@ -193,3 +189,20 @@ def test_a_clinician_cannot_write_the_facts_that_decide_their_own_reach(smart):
     assert smart.fhir("POST", "PractitionerRole", token, role).status_code == 403
     assert smart.fhir("PUT", "PractitionerRole/role1", token, {**role, "id": "role1"}).status_code == 403
     assert smart.fhir("GET", "Patient/p3", token).status_code == 404
+
+
+def test_owner_sees_the_deletion_in_their_history_and_others_do_not(smart):
+    """A deletion record stays in the compartment of what it deleted: its owner's history shows it,
+    and to anyone else it looks absent like the resource did."""
+    smart.service.resources.transaction(lambda s: smart.service.resources.delete("Observation", "vit-p1", s))
+    owner = smart.token("anna")["access_token"]
+    history = smart.fhir("GET", "Observation/vit-p1/_history", owner)
+    assert history.status_code == 200
+    assert [e["request"]["method"] for e in history.get_json()["entry"]][0] == "DELETE"
+    assert smart.fhir("GET", "Observation/vit-p1", owner).status_code == 410
+    type_history = smart.fhir("GET", "Observation/_history", owner).get_json()
+    assert any(e["request"]["method"] == "DELETE" and e["request"]["url"] == "Observation/vit-p1"
+               for e in type_history.get("entry", []))
+    other = smart.token("boris")["access_token"]
+    assert smart.fhir("GET", "Observation/vit-p1/_history", other).status_code == 404
+    assert smart.fhir("GET", "Observation/vit-p1", other).status_code == 404
