@@ -21,6 +21,10 @@ FORM = "application/x-www-form-urlencoded"
 FORMAT_ALIASES = {"json": FHIR_JSON, "application/json": "application/json", FHIR_JSON: FHIR_JSON,
                   "application/json+fhir": FHIR_JSON}
 XML_HINTS = ("xml", "turtle", "ttl", "text/html")
+#: Deepest nesting of arrays and objects a request body may have: deeper bodies would exhaust the
+#: recursion of the code that walks them (copies, FHIRPath, serialisation) long before any FHIR
+#: resource needs it. A resource itself is held to less (``resource_body.MAX_DEPTH``).
+MAX_BODY_DEPTH = 128
 
 
 def media_type(header: str | None) -> str:
@@ -33,16 +37,39 @@ def parse_body(raw: bytes, content_type: str | None, method: str) -> tuple[Any, 
         return None, []
     kind = media_type(content_type)
     if kind == FORM:
-        return None, parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+        try:
+            return None, parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"The form body is not valid UTF-8: {exc}") from exc
     if kind and kind not in JSON_TYPES and kind != PATCH_JSON:
         raise UnsupportedMediaType(f"Content-Type {kind} is not supported; send application/fhir+json")
     charset = _charset(content_type)
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"Only UTF-8 bodies are accepted, not {charset}")
     try:
-        return orjson.loads(raw), []
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}") from exc
+    if nesting_depth(body) > MAX_BODY_DEPTH:
+        raise BadRequest(f"The body nests arrays and objects more than {MAX_BODY_DEPTH} levels deep")
+    return body, []
+
+
+def nesting_depth(value: Any) -> int:
+    """How many arrays and objects deep ``value`` nests (a scalar is 0); iterative, so any depth."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _charset(content_type: str | None) -> str:

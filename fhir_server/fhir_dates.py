@@ -27,5 +27,5 @@ def parse_instant(value: str, parameter: str) -> datetime:
     try:
         text = f"{year:04d}-{month:02d}-{day:02d}T{time}{'+00:00' if tz == 'Z' else tz}"
         return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # 9999-12-31T23:59-14:00 is past datetime.max in UTC
         raise BadRequest(f"Parameter '{parameter}': '{value}' is not a valid FHIR date or instant") from exc

@@ -45,6 +45,8 @@ def _encode_value(value: Any) -> Any:
 def _decode_value(value: Any) -> Any:
     if isinstance(value, dict):
         return datetime.fromisoformat(value["$d"])
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError("cursor value out of range")  # MongoDB cannot compare with it
     if isinstance(value, (str, int, float)) or value is None:
         return value
     raise ValueError("unexpected cursor value")

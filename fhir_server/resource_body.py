@@ -8,10 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.errors import BadRequest
+from fhir_server.errors import BadRequest, InvalidResource
 from fhir_server.profiles import check_claimed_profiles
 from fhir_server.rest import check_id, check_type
 from fhir_server.validation import check_resource
+
+#: Deepest nesting of arrays and objects in a stored resource. MongoDB refuses documents nested
+#: more than 180 levels (the resource sits a few levels down in its document); no FHIR resource
+#: needs more than a few dozen.
+MAX_DEPTH = 100
+#: BSON integers are signed 64-bit; JSON parsing lets through unsigned 64-bit ones.
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_storable(resource: dict[str, Any]) -> None:
+    """What MongoDB could not store (a 500 at insert time) is refused here: nesting deeper than
+    :data:`MAX_DEPTH`, integers outside 64 bits (a decimal like 18446744073709551615)."""
+    stack: list[tuple[Any, int]] = [(resource, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise InvalidResource(f"The resource nests arrays and objects more than {MAX_DEPTH} levels deep")
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+        elif isinstance(item, int) and not isinstance(item, bool) and not INT64[0] <= item <= INT64[1]:
+            raise InvalidResource(f"The number {item} is too large to store; send it as a smaller decimal")
 
 
 def require_resource(body: Any, rtype: str) -> dict[str, Any]:
@@ -32,6 +53,7 @@ def validated(resource: dict[str, Any]) -> dict[str, Any]:
     """Structure and required bindings (400 with every issue), then the EMC profiles the resource
     claims in ``meta.profile`` (422 with every issue); returns the resource unchanged."""
     check_type(resource["resourceType"])
+    _check_storable(resource)
     if "id" in resource:
         if not isinstance(resource["id"], str):
             raise BadRequest("Resource id must be a string", expression=[f"{resource['resourceType']}.id"])

@@ -51,7 +51,11 @@ class Entry:
             return self.path[1]
         if self.method == "PUT" and len(self.path) == 1 and self.params:
             matches = conditional_matches(ctx, rtype, self.params, session)
-            target = self._single(matches, "conditional update") or self.resource.get("id") or _new_id()
+            given = self.resource.get("id")
+            if given is not None and not isinstance(given, str):
+                raise BadRequest(f"Bundle.entry[{self.index}]: Resource id must be a string",
+                                 expression=[f"Bundle.entry[{self.index}].resource.id"])
+            target = self._single(matches, "conditional update") or given or _new_id()
             # From here on it is a plain update of the resolved id.
             self.path, self.params = [rtype, target], []
             self.resource = {**self.resource, "id": target}
@@ -100,6 +104,12 @@ def _parse_entry(ctx: Context, index: int, item: Any) -> Entry:
     if not isinstance(url, str) or not url:
         raise BadRequest(f"{where}.request.url is missing", expression=[f"{where}.request.url"])
     path, params = split_url(ctx.base_url, url)
+    if not path:  # a nested batch or transaction would commit on its own, outside this bundle
+        raise BadRequest(f"{where}.request.url must name a resource type, not the base URL: "
+                         "bundles do not nest", expression=[f"{where}.request.url"])
+    full_url = item.get("fullUrl")
+    if full_url is not None and not isinstance(full_url, str):
+        raise BadRequest(f"{where}.fullUrl must be a string", expression=[f"{where}.fullUrl"])
     resource = item.get("resource")
     if resource is not None and not isinstance(resource, dict):
         raise BadRequest(f"{where}.resource must be a resource", expression=[f"{where}.resource"])
@@ -114,7 +124,7 @@ def _parse_entry(ctx: Context, index: int, item: Any) -> Entry:
         headers["content-type"] = "application/json-patch+json"
         resource = None
     return Entry(index, "GET" if method == "HEAD" else method, path, params,
-                 full_url=item.get("fullUrl"), resource=None if method == "PATCH" else resource,
+                 full_url=full_url, resource=None if method == "PATCH" else resource,
                  body=body, headers=headers)
 
 
@@ -125,7 +135,7 @@ def _binary_patch(resource: dict[str, Any], where: str) -> Any:
 
     try:
         return json.loads(base64.b64decode(resource.get("data", "")))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise BadRequest(f"{where}: the Binary does not hold a JSON Patch") from exc
 
 

@@ -30,9 +30,10 @@ def version_headers(doc: dict[str, Any]) -> dict[str, str]:
 def parse_etag(value: str, header: str = "If-Match") -> int:
     """The version number in ``W/"3"`` (or ``"3"``, or ``3``); 400 if it is not one."""
     match = _ETAG.match(value or "")
-    if not match or not match.group(1).isdigit():
+    digits = match.group(1) if match else ""
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
         raise BadRequest(f"{header} must be a version ETag like W/\"3\", got {value!r}")
-    return int(match.group(1))
+    return int(digits)
 
 
 def not_modified(doc: dict[str, Any], headers: Any) -> bool:

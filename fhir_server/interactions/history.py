@@ -78,7 +78,7 @@ def _check_params(req: FhirRequest) -> None:
 
 
 def _int(value: str, name: str) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise BadRequest(f"Parameter '{name}' must be a non-negative integer, got '{value}'")
     return int(value)
 

@@ -56,6 +56,13 @@ def _apply_and_store(ctx: Context, req: FhirRequest, current: dict[str, Any]) ->
 
 
 def apply_patch(resource: dict[str, Any], req: FhirRequest) -> dict[str, Any]:
+    try:
+        return _apply_patch(resource, req)
+    except RecursionError as exc:  # operations that keep nesting values into each other
+        raise UnprocessableEntity("The patched resource nests too deeply to be a resource") from exc
+
+
+def _apply_patch(resource: dict[str, Any], req: FhirRequest) -> dict[str, Any]:
     content_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
     body = req.body
     if content_type == "application/json-patch+json" or isinstance(body, list):

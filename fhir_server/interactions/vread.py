@@ -15,7 +15,7 @@ def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
     rtype, rid, raw_vid = req.path[0], req.path[1], req.path[3]
     check_type(rtype)
     check_id(rid)
-    if not raw_vid.isdigit():
+    if not (raw_vid.isascii() and raw_vid.isdigit() and len(raw_vid) <= 18):
         raise NotFound(f"{rtype}/{rid} has no version '{raw_vid}'")
     doc = ctx.store.version(rtype, rid, int(raw_vid), req.session)
     live = doc if doc is None or not doc.get("del") else ctx.store.version(rtype, rid, doc["vid"] - 1, req.session)

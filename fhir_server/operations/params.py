@@ -53,7 +53,11 @@ def collect(req: FhirRequest, operation: str, allowed: frozenset[str], *,
 
 
 def _from_parameters(body: dict[str, Any], params: Params) -> None:
-    for i, parameter in enumerate(body.get("parameter") or []):
+    given = body.get("parameter") or []
+    if not isinstance(given, list):
+        raise BadRequest(f"{params.operation}: Parameters.parameter must be an array",
+                         expression=["Parameters.parameter"])
+    for i, parameter in enumerate(given):
         name = parameter.get("name") if isinstance(parameter, dict) else None
         if not isinstance(name, str):
             raise BadRequest(f"{params.operation}: Parameters.parameter[{i}] has no name",

@@ -25,6 +25,7 @@ from ..errors import BadRequest
 from ..resource_types import is_resource_type
 from . import token
 from .parameters import SearchParam
+from .string import regex_escape
 from .syntax import QueryOptions, unescape
 
 _LITERAL = re.compile(
@@ -124,7 +125,7 @@ def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: st
     if param.targets:
         candidates = [f"{target}/{value}" for target in param.targets]
         return [{"v": candidates[0]} if len(candidates) == 1 else {"v": {"$in": candidates}}]
-    return [{"v": {"$regex": f"^[A-Za-z]+/{re.escape(value)}$"}}]
+    return [{"v": {"$regex": f"^[A-Za-z]+/{regex_escape(value)}$"}}]
 
 
 def single_target(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> str | None:

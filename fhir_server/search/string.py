@@ -74,9 +74,19 @@ def sort_key(entries: list[dict[str, Any]]) -> Any:
     return entries[0]["v"]
 
 
+#: Longest text searched with a regular expression: MongoDB refuses patterns past a size (a 500).
+MAX_REGEX_TEXT = 2048
+
+
 def regex_escape(text: str) -> str:
-    """Escape every ASCII punctuation character, so user text is never a regex operator."""
-    return "".join("\\" + c if c.isascii() and not c.isalnum() and c != " " else c for c in text)
+    """Escape every ASCII punctuation character, so user text is never a regex operator; a NUL
+    (which MongoDB refuses inside a pattern) is written ``\\x00``. Over :data:`MAX_REGEX_TEXT`
+    characters the search value is a 400."""
+    if len(text) > MAX_REGEX_TEXT:
+        raise BadRequest(f"A search value of {len(text)} characters is too long (at most {MAX_REGEX_TEXT})")
+    return "".join(
+        "\\x00" if c == "\x00" else "\\" + c if c.isascii() and not c.isalnum() and c != " " else c
+        for c in text)
 
 
 def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
