@@ -75,7 +75,7 @@ def _new_id() -> str:
 
 
 def parse_entries(ctx: Context, bundle: dict[str, Any]) -> list[Entry]:
-    raw = bundle.get("entry") or []
+    raw = bundle.get("entry", [])
     if not isinstance(raw, list):
         raise BadRequest("Bundle.entry must be an array", expression=["Bundle.entry"])
     strict = bundle.get("type") == "transaction"

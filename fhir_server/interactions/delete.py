@@ -3,7 +3,9 @@
 http://hl7.org/fhir/R4/http.html#delete: the history is kept and a later read answers 410.
 Deleting an absent or already deleted resource succeeds with no effect (200 with an
 OperationOutcome, as the spec allows). Conditional delete (http.html#3.1.0.7.1) deletes the one
-match; several matches are a 412 (this server deletes one resource per request).
+match; several matches are a 412 (this server deletes one resource per request). ``If-Match``
+makes a delete version-aware like an update (http.html#concurrency): 412 unless the current
+version is the one named.
 """
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ from pymongo.client_session import ClientSession
 from fhir_server.errors import PreconditionFailed, information_outcome
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
 from fhir_server.search_service import conditional_matches
-from fhir_server.versioning import etag
+from fhir_server.versioning import etag, parse_etag
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
     rtype, rid = check_type(req.path[0]), check_id(req.path[1])
+    if_match = req.headers.get("if-match")
+    expected = parse_etag(if_match) if if_match else None
 
     def work(session: ClientSession) -> int | None:
         existing = ctx.store.current(rtype, rid, session)
-        if existing is None or existing.get("del") or not ctx.policy.visible(existing):
+        live = existing is not None and not existing.get("del") and ctx.policy.visible(existing)
+        if expected is not None and (not live or existing["vid"] != expected):  # type: ignore[index]
+            raise PreconditionFailed(f"If-Match expected version {expected} of {rtype}/{rid}")
+        if not live:
             return None
         ctx.policy.check_write(rtype, None, existing)
         return ctx.store.delete(rtype, rid, session)

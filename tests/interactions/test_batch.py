@@ -122,3 +122,9 @@ def test_base_url_without_trailing_slash(client):
     response = client.client.post("/fhir", json=bundle, headers={"Content-Type": "application/fhir+json"})
     assert response.status_code == 200
     assert response.get_json()["type"] == "transaction-response"
+
+
+def test_entry_must_be_an_array(client):
+    response = client.post("", {"resourceType": "Bundle", "type": "transaction", "entry": {}})
+    assert response.status_code == 400
+    assert response.get_json()["issue"][0]["expression"] == ["Bundle.entry"]

@@ -38,3 +38,13 @@ def test_conditional_delete(client):
     client.post("Patient", {"resourceType": "Patient", "identifier": [ident]})
     client.post("Patient", {"resourceType": "Patient", "identifier": [ident]})
     assert client.delete("Patient?identifier=urn:emc:mhi|42").status_code == 412
+
+
+def test_delete_with_if_match(client):
+    client.put("Patient/p1", {"resourceType": "Patient", "id": "p1"})
+    assert client.delete("Patient/p1", headers={"If-Match": 'W/"2"'}).status_code == 412
+    assert client.get("Patient/p1").status_code == 200
+    assert client.delete("Patient/p1", headers={"If-Match": "garbage"}).status_code == 400
+    assert client.delete("Patient/p1", headers={"If-Match": 'W/"1"'}).status_code == 200
+    assert client.get("Patient/p1").status_code == 410
+    assert client.delete("Patient/p1", headers={"If-Match": 'W/"1"'}).status_code == 412
