@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.dataset import Dataset
+
+from seed_data.sources.dicom import write  # the same Part 10 writer the generator exports with
 
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4"
@@ -87,14 +88,6 @@ class Study:
             paths.append(path)
         return paths
 
-
-def write(ds: Dataset, path: Path) -> None:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta = meta
-    ds.save_as(path, enforce_file_format=True)
 
 
 def study_level(study: Study, series: int = 3, instances: int = 412) -> Dataset:

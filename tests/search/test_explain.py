@@ -17,6 +17,7 @@ from fhir_server.search.include import include_query, parse_one, revinclude_quer
 
 from .conftest import compiled
 from .corpus import of_type, synthea_resources
+from .plans import stages
 
 R = synthea_resources()
 PATIENT = of_type(R, "Patient")[0]["id"]
@@ -24,22 +25,13 @@ ORGANIZATION = of_type(R, "Organization")[0]["id"]
 LOINC = "http://loinc.org"
 
 
-def _stages(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [plan]
-    for key in ("inputStage", "queryPlan"):
-        if isinstance(plan.get(key), dict):
-            found += _stages(plan[key])
-    for child in plan.get("inputStages", []):
-        found += _stages(child)
-    return found
-
 
 def _indexes(explained: dict[str, Any]) -> set[str]:
     planner = explained.get("queryPlanner") or explained["stages"][0]["$cursor"]["queryPlanner"]
-    stages = _stages(planner["winningPlan"])
-    names = [s["stage"] for s in stages]
+    found_stages = stages(planner["winningPlan"])
+    names = [s["stage"] for s in found_stages]
     assert "COLLSCAN" not in names, names
-    return {s["indexName"] for s in stages if s["stage"] == "IXSCAN"}
+    return {s["indexName"] for s in found_stages if s["stage"] == "IXSCAN"}
 
 
 def _uses(collection: Collection, query: dict[str, Any], sort: list | None = None, hint: str | None = None) -> set[str]:

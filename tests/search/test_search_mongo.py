@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from pymongo.collection import Collection
@@ -22,6 +21,7 @@ from fhir_server.storage import current_document
 
 from . import spec_oracle as spec
 from .corpus import of_type, synthea_resources
+from .plans import stages
 
 UTC = UTC
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -244,15 +244,6 @@ def test_sort_by_date_descending(resources: Collection) -> None:
     assert search(resources, "Observation", [("code", "8302-2"), ("_sort", "-date")]) == expected
 
 
-def _stages(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [plan]
-    for key in ("inputStage", "queryPlan"):
-        if isinstance(plan.get(key), dict):
-            found += _stages(plan[key])
-    for child in plan.get("inputStages", []):
-        found += _stages(child)
-    return found
-
 
 @pytest.mark.parametrize(
     ("rtype", "params", "indexes"),
@@ -275,9 +266,9 @@ def test_key_searches_use_an_index(resources: Collection, rtype: str, params: li
         cursor = resources.find(compiled.filter)
         if sort:
             cursor = cursor.sort(sort)
-        stages = _stages(cursor.explain()["queryPlanner"]["winningPlan"])
-        names = [s["stage"] for s in stages]
+        found_stages = stages(cursor.explain()["queryPlanner"]["winningPlan"])
+        names = [s["stage"] for s in found_stages]
         assert "COLLSCAN" not in names, names
-        used = {s.get("indexName") for s in stages if s["stage"] == "IXSCAN"}
+        used = {s.get("indexName") for s in found_stages if s["stage"] == "IXSCAN"}
         assert used - {"_id_"}, names
         assert used & indexes, (used, sort)
