@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from fhir_server import http_api
+from fhir_server import http_api, read_cache
 from fhir_server.config import Settings
 from fhir_server.db import Store, connect, ensure_indexes
 from fhir_server.rest import Context
@@ -24,7 +24,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["fhir_context"] = Context(settings=settings, store=ResourceStore(store))
+    cache = read_cache.make(store.resources, settings.read_cache_size)
+    app.extensions["fhir_context"] = Context(settings=settings, store=ResourceStore(store, cache))
     app.register_blueprint(http_api.blueprint(settings.base_url))
     if settings.auth_enabled:
         from fhir_server import auth

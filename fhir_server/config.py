@@ -21,6 +21,8 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     default_page_size: int = 50
     max_page_size: int = 1000
+    # Current documents each process keeps for reads by id (fhir_server.read_cache); 0 turns it off.
+    read_cache_size: int = 10_000
     extra: dict[str, str] = field(default_factory=dict)
     # Authorization (fhir_server.auth, docs/auth.md): where one-time codes go in development.
     sms_gateway: str = "file"
@@ -32,6 +34,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse configurations that would expose patient data without authentication."""
+        if self.read_cache_size < 0:
+            raise ValueError(f"FHIR_READ_CACHE_SIZE must be 0 (off) or more, not {self.read_cache_size}")
         if self.auth not in ("on", "off"):
             raise ValueError(f"FHIR_AUTH must be 'on' or 'off', not {self.auth!r}")
         if not self.auth_enabled and self.host not in LOOPBACK_HOSTS:
@@ -55,4 +59,5 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         sms_gateway=env.get("FHIR_SMS_GATEWAY", "file"),
         sms_outbox=Path(env["FHIR_SMS_OUTBOX"]) if env.get("FHIR_SMS_OUTBOX") else None,
         max_body_bytes=int(env.get("FHIR_MAX_BODY_BYTES", str(32 * 1024 * 1024))),
+        read_cache_size=int(env.get("FHIR_READ_CACHE_SIZE", "10000")),
     )

@@ -20,6 +20,7 @@ from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispat
 log = logging.getLogger(__name__)
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 CONTROL_PARAMS = ("_format", "_pretty")
+CONTENT_TYPES = {kind: f"{kind}; charset=utf-8" for kind in (content.FHIR_JSON, "application/json")}
 
 
 def mount_path(base_url: str) -> str:
@@ -49,21 +50,23 @@ def request_context(path: list[str]) -> Context:
 
 
 def serve(path: str) -> Response:
-    params = list(request.args.items(multi=True))
+    args = request.args
+    params = list(args.items(multi=True)) if args else []
     pretty = _pretty(params)
     try:
-        kind = content.response_type(request.args.get("_format"), request.headers.get("Accept"))
+        kind = content.response_type(args.get("_format"), request.headers.get("Accept"))
     except FhirError as exc:
         return _send(FhirResponse(exc.status, exc.outcome(), exc.headers), content.FHIR_JSON, pretty)
     ctx, req = None, None
+    segments = [p for p in path.split("/") if p]
+    method = request.method
     try:
-        ctx = request_context([p for p in path.split("/") if p])
-        raw = request.get_data(cache=False)
-        body, form = content.parse_body(raw, request.headers.get("Content-Type"), request.method)
+        ctx = request_context(segments)
+        body, form = _body(method)
         req = FhirRequest(
             # HEAD is a GET whose body the WSGI layer drops (RFC 9110 section 9.3.2).
-            method="GET" if request.method == "HEAD" else request.method,
-            path=[p for p in path.split("/") if p],
+            method="GET" if method == "HEAD" else method,
+            path=segments,
             params=[(k, v) for k, v in params + form if k not in CONTROL_PARAMS],
             headers=Headers(request.headers.items()),
             body=body,
@@ -78,6 +81,15 @@ def serve(path: str) -> Response:
     return _send(result, kind, pretty)
 
 
+def _body(method: str) -> tuple[Any, list[tuple[str, str]]]:
+    """The parsed body and form parameters; a bodiless GET skips reading the input stream."""
+    if method in ("GET", "HEAD") and not request.content_length and "chunked" not in (
+            request.headers.get("Transfer-Encoding") or ""):
+        return None, []
+    raw = request.get_data(cache=False)
+    return content.parse_body(raw, request.headers.get("Content-Type"), method)
+
+
 def _pretty(params: list[tuple[str, str]]) -> bool:
     return any(k == "_pretty" and v.lower() == "true" for k, v in params)
 
@@ -89,11 +101,11 @@ def _too_large() -> FhirResponse:
 
 
 def _send(result: FhirResponse, kind: str, pretty: bool) -> Response:
-    headers = dict(result.headers)
     if result.resource is None:
-        return Response(status=result.status, headers=headers)
+        return Response(status=result.status, headers=result.headers)
     body = content.render(result.resource, pretty)
-    return Response(body, status=result.status, headers=headers, content_type=f"{kind}; charset=utf-8")
+    content_type = CONTENT_TYPES.get(kind) or f"{kind}; charset=utf-8"
+    return Response(body, status=result.status, headers=result.headers, content_type=content_type)
 
 
 def install_error_handlers(app: Flask) -> None:

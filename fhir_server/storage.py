@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
+from fhir_server import read_cache
 from fhir_server.db import Store
 from fhir_server.errors import Conflict, PreconditionFailed
 from fhir_server.search.custom import sync as sync_search_parameters
@@ -83,16 +84,30 @@ def superseded(current: Doc) -> Doc:
 class ResourceStore:
     """Reads and versioned writes. Methods taking ``session`` run inside the caller's transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cache: read_cache.ReadCache | None = None) -> None:
         self.store = store
+        self.cache = cache
 
     # -- transactions -------------------------------------------------------------------
     def transaction(self, work: Callable[[ClientSession], T]) -> T:
         """Run ``work`` in one transaction; it is re-run whole on a transient write conflict."""
         with self.store.client.start_session() as session:
-            return session.with_transaction(lambda s: _raise_conflicts(work, s))
+            _written[id(session)] = written = set()
+            try:
+                return session.with_transaction(lambda s: _raise_conflicts(work, s))
+            finally:
+                # After the commit (or its failure: it may still have committed), never before:
+                # a reader that saw the new stamp must find the new version in the database.
+                del _written[id(session)]
+                read_cache.note_committed(self.store.db.name, written)
 
     # -- reads ---------------------------------------------------------------------------
+    def current_for_read(self, rtype: str, rid: str) -> Doc | None:
+        """``current`` outside any transaction, served from the read cache when it is still valid."""
+        if self.cache is None:
+            return self.current(rtype, rid)
+        return self.cache.get(f"{rtype}/{rid}", lambda: self.current(rtype, rid))
+
     def current(self, rtype: str, rid: str, session: ClientSession | None = None) -> Doc | None:
         """The current document, a deletion tombstone included; None if never created."""
         # Index entries and sort keys serve MongoDB only: a read does not transfer them.
@@ -160,6 +175,7 @@ class ResourceStore:
         updated = now()
         doc = current_document(stamp_meta(resource, vid, updated), vid, updated, method)
         if previous is None:
+            _note_write(session, doc["_id"])
             self.store.resources.insert_one(doc, session=session)
         else:
             self._replace(previous, doc, session)
@@ -172,6 +188,7 @@ class ResourceStore:
         fails on the insert (or on the version check of the replace) and never overwrites.
         """
         self.store.history.insert_one(superseded(previous), session=session)
+        _note_write(session, doc["_id"])
         result = self.store.resources.replace_one({"_id": doc["_id"], "vid": previous["vid"]}, doc, session=session)
         if result.matched_count != 1:
             raise PreconditionFailed(f"{doc['_id']} was changed by another request; retry with its new version")
@@ -182,8 +199,21 @@ class ResourceStore:
         updated = now()
         docs = [current_document(stamp_meta(resource, 1, updated), 1, updated, "POST") for resource in resources]
         if docs:
+            for doc in docs:
+                _note_write(session, doc["_id"])
             self.store.resources.insert_many(docs, ordered=False, session=session)
         return docs
+
+
+# Current documents each open transaction writes (by id of its session), stamped after the commit.
+_written: dict[int, set[str]] = {}
+
+
+def _note_write(session: ClientSession, key: str) -> None:
+    written = _written.get(id(session))
+    if written is None:
+        raise RuntimeError("current documents are written only inside ResourceStore.transaction")
+    written.add(key)
 
 
 def _raise_conflicts(work: Callable[[ClientSession], T], session: ClientSession) -> T:

@@ -14,11 +14,18 @@ from fhir_server.search.elements import subset
 from fhir_server.versioning import not_modified, version_headers
 
 
-def load_visible(ctx: Context, rtype: str, rid: str, req: FhirRequest) -> dict[str, Any]:
-    """The current document of type/id if it exists, is not deleted and is within reach."""
+def load_visible(ctx: Context, rtype: str, rid: str, req: FhirRequest, *, cached: bool = False) -> dict[str, Any]:
+    """The current document of type/id if it exists, is not deleted and is within reach.
+
+    ``cached``: the document may come from the read cache (reads outside transactions only;
+    writers read the database, whose version they compare and swap).
+    """
     check_type(rtype)
     check_id(rid)
-    doc = ctx.store.current(rtype, rid, req.session)
+    if cached and req.session is None:
+        doc = ctx.store.current_for_read(rtype, rid)
+    else:
+        doc = ctx.store.current(rtype, rid, req.session)
     if doc is None or not ctx.policy.visible(doc if not doc.get("del") else _last_live(ctx, doc, req)):
         raise NotFound(f"{rtype}/{rid} is not known")
     if doc.get("del"):
@@ -34,7 +41,7 @@ def _last_live(ctx: Context, tombstone: dict[str, Any], req: FhirRequest) -> dic
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
     rtype, rid = req.path[0], req.path[1]
-    doc = load_visible(ctx, rtype, rid, req)
+    doc = load_visible(ctx, rtype, rid, req, cached=True)
     headers = version_headers(doc)
     if not_modified(doc, req.headers):
         return FhirResponse(304, None, headers)

@@ -32,6 +32,7 @@ from typing import Any
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from .. import read_cache
 from ..db import Store
 from .extract import extract
 
@@ -112,6 +113,7 @@ def run_job(store: Store, job: dict[str, Any], progress: Progress | None = None)
             break
         updates = [UpdateOne({"_id": d["_id"], "vid": d["vid"]}, {"$set": _fields(d["res"])}) for d in docs]
         resources.bulk_write(updates, ordered=False)
+        read_cache.note_committed(store.db.name, [d["_id"] for d in docs])  # compartments may have moved
         job["done"] += len(docs)
         job["last"] = docs[-1]["_id"]
         jobs.update_one({"_id": job["_id"]}, {"$set": {"done": job["done"], "last": job["last"], "lease": _now()}})
