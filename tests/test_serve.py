@@ -74,3 +74,44 @@ def test_auth_off_refused_off_loopback(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "loopback" in result.stderr
+
+
+def test_reads_through_every_worker_see_each_write_at_once(mongo_uri, tmp_path):
+    """Two gunicorn workers, each with its read cache: a read right after a write, on any
+    keep-alive connection (so through either worker), answers the version just written."""
+    import http.client
+    import uuid
+
+    port = free_port()
+    env = {"FHIR_PORT": str(port), "FHIR_DATA_DIR": str(tmp_path), "FHIR_AUTH": "off", "MONGODB_URI": mongo_uri,
+           "FHIR_DB_NAME": f"t_{uuid.uuid4().hex[:12]}"}
+    proc = subprocess.Popen([sys.executable, "-m", "fhir_server", "serve", "--workers", "2"], cwd=REPO,
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(6)]
+
+    def call(conn: http.client.HTTPConnection, method: str, body: dict | None = None) -> tuple[int, str]:
+        data = json.dumps(body).encode() if body else None
+        conn.request(method, "/fhir/Patient/cached", body=data, headers={"Content-Type": "application/fhir+json"})
+        response = conn.getresponse()
+        payload = response.read()
+        etag = response.getheader("ETag") or ""
+        if response.status == 200 and method == "GET":
+            version = etag.removeprefix("W/").strip('"')
+            assert json.loads(payload)["name"][0]["family"] == f"v{version}"
+        return response.status, etag
+
+    try:
+        _wait(port, proc)
+        for version in range(1, 41):
+            writer = connections[version % len(connections)]
+            status, etag = call(writer, "PUT", {"resourceType": "Patient", "id": "cached",
+                                                "name": [{"family": f"v{version}"}]})
+            assert status in (200, 201) and etag == f'W/"{version}"'
+            for reader in connections:
+                assert call(reader, "GET") == (200, f'W/"{version}"')
+        call(connections[0], "DELETE")
+        assert [call(reader, "GET")[0] for reader in connections] == [410] * len(connections)
+    finally:
+        for conn in connections:
+            conn.close()
+        _stop(proc)
