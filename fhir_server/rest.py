@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pymongo.client_session import ClientSession
@@ -54,8 +55,9 @@ class FhirRequest:
                 return value
         return None
 
-    @property
+    @cached_property
     def prefer(self) -> dict[str, str]:
+        """The ``Prefer`` header as a dict (parsed once: a transaction reads it for every entry)."""
         out: dict[str, str] = {}
         for part in (self.headers.get("prefer") or "").split(";"):
             for item in part.split(","):

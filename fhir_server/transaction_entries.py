@@ -147,7 +147,7 @@ def split_url(base_url: str, url: str) -> tuple[list[str], list[tuple[str, str]]
         raise BadRequest(f"The entry URL {url!r} is not on this server")
     path_part, _, query = url.lstrip("/").partition("?")
     path = [p for p in path_part.split("/") if p]
-    return path, parse_qsl(query, keep_blank_values=True)
+    return path, parse_qsl(query, keep_blank_values=True) if query else []
 
 
 def _check_unique_full_urls(entries: list[Entry]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from fhir_server.errors import BadRequest
@@ -19,7 +20,9 @@ def etag(vid: int) -> str:
     return f'W/"{vid}"'
 
 
+@lru_cache(maxsize=256)
 def http_date(value: datetime) -> str:
+    # Cached: every version a transaction writes carries the same instant.
     return format_datetime(value.astimezone(UTC), usegmt=True)
 
 

@@ -10,6 +10,8 @@ Every entry goes through :func:`fhir_server.rest.dispatch`, the same path as a d
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from pymongo.client_session import ClientSession
@@ -17,7 +19,7 @@ from pymongo.client_session import ClientSession
 from fhir_server.errors import BadRequest, FhirError
 from fhir_server.interactions import create
 from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispatch
-from fhir_server.storage import new_id
+from fhir_server.storage import format_instant, new_id
 from fhir_server.transaction_entries import Entry, parse_entries, resolve_conditional_reference
 from fhir_server.transaction_references import rewrite_references
 
@@ -47,18 +49,27 @@ def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
 def _transaction(ctx: Context, req: FhirRequest, entries: list[Entry],
                  session: ClientSession) -> list[FhirResponse]:
     ids = _assign_ids(ctx, entries, session)
-    for entry in entries:
-        if entry.resource is not None:
-            entry.resource = rewrite_references(
-                entry.resource, ids, lambda ref: resolve_conditional_reference(ctx, ref, session))
+    # Kept apart from the entries: a transient error re-runs this function with fresh ids, and
+    # the references must then be rewritten again from the bundle as it was sent.
+    resources = {entry.index: _resolving_references(ctx, entry, entry.resource, ids, session)
+                 for entry in entries if entry.resource is not None}
     responses: dict[int, FhirResponse] = {}
-    _bulk_create(ctx, req, [e for e in entries if e.plain_create], session, responses)
+    _bulk_create(ctx, req, [e for e in entries if e.plain_create], resources, session, responses)
     for entry in sorted((e for e in entries if not e.plain_create), key=lambda e: ORDER[e.method]):
         try:
-            responses[entry.index] = dispatch(ctx, _entry_request(req, entry, session))
+            responses[entry.index] = dispatch(ctx, _entry_request(req, entry, session, resources.get(entry.index)))
         except FhirError as exc:
             raise _entry_failure(entry, exc) from exc
     return [responses[i] for i in range(len(entries))]
+
+
+def _resolving_references(ctx: Context, entry: Entry, resource: dict[str, Any], ids: dict[str, str],
+                          session: ClientSession) -> dict[str, Any]:
+    """The entry's resource with its references resolved (http.html#trules)."""
+    try:
+        return rewrite_references(resource, ids, lambda ref: resolve_conditional_reference(ctx, ref, session))
+    except FhirError as exc:
+        raise _entry_failure(entry, exc) from exc
 
 
 def _assign_ids(ctx: Context, entries: list[Entry], session: ClientSession) -> dict[str, str]:
@@ -74,13 +85,13 @@ def _assign_ids(ctx: Context, entries: list[Entry], session: ClientSession) -> d
     return ids
 
 
-def _bulk_create(ctx: Context, req: FhirRequest, entries: list[Entry], session: ClientSession,
-                 responses: dict[int, FhirResponse]) -> None:
+def _bulk_create(ctx: Context, req: FhirRequest, entries: list[Entry], resources: dict[int, dict[str, Any]],
+                 session: ClientSession, responses: dict[int, FhirResponse]) -> None:
     """Plain creates are prepared exactly as ``create`` does, then stored with one insert_many."""
     prepared = []
     for entry in entries:
         try:
-            resource = create.prepare(ctx, entry.path[0], entry.resource)
+            resource = create.prepare(ctx, entry.path[0], resources[entry.index])
         except FhirError as exc:
             raise _entry_failure(entry, exc) from exc
         prepared.append({**resource, "id": entry.assigned_id})
@@ -91,12 +102,16 @@ def _bulk_create(ctx: Context, req: FhirRequest, entries: list[Entry], session: 
         responses[entry.index] = write_response(ctx, req, doc, 201, with_location=True)
 
 
-def _entry_request(req: FhirRequest, entry: Entry, session: ClientSession | None) -> FhirRequest:
+def _entry_request(req: FhirRequest, entry: Entry, session: ClientSession | None,
+                   resource: dict[str, Any] | None = None) -> FhirRequest:
+    """The request of one entry; ``resource`` is its resource with references rewritten, if any."""
     headers = Headers({k: v for k, v in entry.headers.items() if v})
     if req.headers.get("prefer"):
         headers["prefer"] = req.headers["prefer"]
+    if resource is None:
+        resource = entry.resource
     return FhirRequest(method=entry.method, path=entry.path, params=entry.params, headers=headers,
-                       body=entry.resource if entry.resource is not None else entry.body,
+                       body=resource if resource is not None else entry.body,
                        session=session, assigned_id=entry.assigned_id)
 
 
@@ -116,17 +131,19 @@ def _entry_failure(entry: Entry, exc: FhirError) -> FhirError:
     return exc
 
 
+@lru_cache(maxsize=256)
+def _instant(http_date: str) -> str:
+    """A ``Last-Modified`` HTTP date as a FHIR instant (cached: a bundle's writes share one)."""
+    return format_instant(parsedate_to_datetime(http_date))
+
+
 def _response_entry(resp: FhirResponse) -> dict[str, Any]:
     response: dict[str, Any] = {"status": STATUS_TEXT.get(resp.status, str(resp.status))}
     for header, key in (("Location", "location"), ("ETag", "etag"), ("Last-Modified", "lastModified")):
         if header in resp.headers:
             response[key] = resp.headers[header]
     if "lastModified" in response:
-        from email.utils import parsedate_to_datetime
-
-        from fhir_server.storage import format_instant
-
-        response["lastModified"] = format_instant(parsedate_to_datetime(response["lastModified"]))
+        response["lastModified"] = _instant(response["lastModified"])
     out: dict[str, Any] = {"response": response}
     if resp.resource is not None:
         if resp.resource.get("resourceType") == "OperationOutcome" and resp.status >= 400:

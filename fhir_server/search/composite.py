@@ -21,6 +21,7 @@ so ``code-value-quantity=http://loinc.org|8480-6$gt100`` is one bounded scan of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
@@ -92,41 +93,80 @@ def _component_extractors(param: SearchParam, resource_type: str, branch: str) -
     return None if any(f is None for f in found) else found  # type: ignore[return-value]
 
 
-def normaliser(param: SearchParam, resource_type: str) -> Callable[[Any], list[dict[str, Any]]] | None:
-    """A function from one resource to the composite's entries; None if it cannot be indexed."""
+#: Component values already normalised during one extraction, by (element id, role, type,
+#: expression). The composites of a type share components (the eight Observation composites all
+#: read ``code`` and ``value``): each element's components are then normalised once per resource,
+#: not once per composite. Each value keeps its element alive, so no other object can take that
+#: element's ``id()`` while the memo exists (fhirpathpy may build elements afresh on each call).
+Memo = dict[tuple[int, str, str, str], tuple[Any, list[Any]]]
+
+Entries = Callable[[dict[str, Any], Memo], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One component as evaluated on an element: its type, expression and compiled extractor."""
+
+    kind: str
+    expression: str
+    extract: Callable[[Any], list[Any]]
+
+    def entries(self, element: dict[str, Any], memo: Memo) -> list[dict[str, Any]]:
+        """The component's normalised entries on ``element`` (shared: callers must not modify them)."""
+        key = (id(element), "entries", self.kind, self.expression)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = (element, NORMALISERS[self.kind]("_", self.extract(element)))
+        return found[1]
+
+    def keys(self, element: dict[str, Any], memo: Memo) -> list[str]:
+        """The key strings of a leading component on ``element`` (see module docstring)."""
+        key = (id(element), "keys", self.kind, self.expression)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = (element, _keys(self.kind, self.entries(element, memo)))
+        return found[1]
+
+
+def normaliser(param: SearchParam, resource_type: str) -> Entries | None:
+    """A function from one resource (and the extraction's memo) to the composite's entries;
+    None if it cannot be indexed."""
     branches = []
     for branch in split_union(param.expression):
         extractors = _component_extractors(param, resource_type, branch)
         if extractors is None:
             return None
-        branches.append((compile_expression(branch, resource_type), extractors))
-    kinds = [c.type for c in param.components]
+        parts = [_Part(c.type, c.expression, f) for c, f in zip(param.components, extractors, strict=True)]
+        branches.append((compile_expression(branch, resource_type), parts))
 
-    def entries(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    def entries(resource: dict[str, Any], memo: Memo) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for select, extractors in branches:
+        for select, parts in branches:
             for element in select(resource):
                 if isinstance(element, dict):
-                    out += _element_entries(param.code, kinds, extractors, element)
+                    out += _element_entries(param.code, parts, element, memo)
         return out
 
     return entries
 
 
-def _element_entries(code: str, kinds: list[str], extractors: list[Callable], element: dict[str, Any]) -> list[dict[str, Any]]:
-    *key_kinds, last_kind = kinds
+def _element_entries(code: str, parts: list[_Part], element: dict[str, Any], memo: Memo) -> list[dict[str, Any]]:
+    *leading, last = parts
+    # The last component first: most elements lack the value of most composites (an Observation
+    # has one value[x]), and without it there is no entry whatever the keys.
+    lasts = [entry for entry in last.entries(element, memo) if ":" not in entry["p"]]
+    if not lasts:
+        return []
     key_lists = []
-    for kind, extract in zip(key_kinds, extractors, strict=False):
-        keys = _keys(kind, NORMALISERS[kind]("_", extract(element)))
+    for part in leading:
+        keys = part.keys(element, memo)
         if not keys:
             return []
         key_lists.append(keys)
-    lasts = NORMALISERS[last_kind]("_", extractors[-1](element))
     return [
-        {**last, "p": SEPARATOR.join([code, *combo])}
+        {**entry, "p": SEPARATOR.join([code, *combo])}
         for combo in product(*key_lists)
-        for last in lasts
-        if ":" not in last["p"]
+        for entry in lasts
     ]
 
 

@@ -61,7 +61,7 @@ class Extracted:
     compartments: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanStep:
     code: str
     type: str
@@ -69,6 +69,8 @@ class PlanStep:
     normaliser: Normaliser
     sort_key: SortKey
     field: str = "i"
+    #: A composite's entries straight from the resource, sharing the extraction's memo.
+    composite: composite.Entries | None = None
 
 
 def _no_sort_key(entries: list[dict[str, Any]]) -> Any:
@@ -80,8 +82,8 @@ def _composite_step(code: str, param: SearchParam, resource_type: str) -> PlanSt
     entries_of = composite.normaliser(param, resource_type)
     if entries_of is None:
         return None
-    return PlanStep(code, param.type, _whole, lambda _code, values: entries_of(values[0]), _no_sort_key,
-                    entry_array(composite.last_type(param)))
+    return PlanStep(code, param.type, _whole, lambda _code, values: entries_of(values[0], {}), _no_sort_key,
+                    entry_array(composite.last_type(param)), entries_of)
 
 
 def _whole(resource: dict[str, Any]) -> list[Any]:
@@ -192,11 +194,13 @@ def extract(resource: dict[str, Any], *, base_url: str | None = None) -> Extract
     result = Extracted()
     if resource.get("resourceType") == "SearchParameter":
         register_now(resource)
+    memo: composite.Memo = {}
     for step in plan(resource.get("resourceType", "")):
-        values = step.extractor(resource)
-        if not values:
-            continue
-        entries = step.normaliser(step.code, values)
+        if step.composite is not None:
+            entries = step.composite(resource, memo)
+        else:
+            values = step.extractor(resource)
+            entries = step.normaliser(step.code, values) if values else values
         if not entries:
             continue
         entries = dedupe(entries)

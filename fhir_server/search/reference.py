@@ -19,6 +19,7 @@ target types. Modifiers (http://hl7.org/fhir/R4/search.html#reference):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..errors import BadRequest
@@ -38,20 +39,29 @@ def is_reference_to(node: dict[str, Any], type_name: str) -> bool:
     """``resolve() is T`` without resolving: the reference's literal type, else ``Reference.type``."""
     reference = node.get("reference")
     if isinstance(reference, str):
-        match = _LITERAL.match(reference)
-        if match:
-            return match.group("type") == type_name
+        parsed = _parse(reference)
+        if parsed is not None:
+            return parsed[0] == type_name
     return node.get("type") == type_name
 
 
 def literal(reference: str) -> str:
     """The indexed form of a reference string (see module docstring)."""
+    parsed = _parse(reference)
+    return reference if parsed is None else parsed[1]
+
+
+# A bundle's resources name the same few patients, encounters and practitioners over and over,
+# and each reference goes through several parameters (subject, patient...): parse each once.
+@lru_cache(maxsize=16384)
+def _parse(reference: str) -> tuple[str, str] | None:
+    """(type, indexed form) of a literal reference; None if it is not ``[base/]Type/id[/_history/n]``."""
     match = _LITERAL.match(reference)
     if match is None:
-        return reference
+        return None
     relative = f"{match.group('type')}/{match.group('id')}"
     base = match.group("base")
-    return f"{base}/{relative}" if base else relative
+    return match.group("type"), f"{base}/{relative}" if base else relative
 
 
 def localise(value: str, base_url: str | None) -> str:
@@ -95,7 +105,10 @@ def normalise(code: str, values: list[Any]) -> list[dict[str, Any]]:
 
 
 def sort_key(entries: list[dict[str, Any]]) -> Any:
-    return next((e["v"] for e in entries if ":" not in e["p"]), None)
+    for entry in entries:  # a loop, not next(genexpr): this runs for most parameters of every write
+        if ":" not in entry["p"]:
+            return entry["v"]
+    return None
 
 
 def typed(param: SearchParam, type_name: str) -> str:

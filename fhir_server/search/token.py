@@ -90,7 +90,10 @@ def normalise(code: str, values: list[Any]) -> list[dict[str, Any]]:
 
 
 def sort_key(entries: list[dict[str, Any]]) -> Any:
-    return next((e["v"] for e in entries if "v" in e), None)
+    for entry in entries:  # a loop, not next(genexpr): this runs for most parameters of every write
+        if "v" in entry:
+            return entry["v"]
+    return None
 
 
 def parse(code: str, raw: str) -> tuple[str | None, str | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 PATIENT_URN = "urn:uuid:0a0b0c0d-0000-4000-8000-000000000001"
 
@@ -128,3 +129,44 @@ def test_entry_must_be_an_array(client):
     response = client.post("", {"resourceType": "Bundle", "type": "transaction", "entry": {}})
     assert response.status_code == 400
     assert response.get_json()["issue"][0]["expression"] == ["Bundle.entry"]
+
+
+def test_transaction_retried_after_a_transient_error_links_its_new_ids(client, app, monkeypatch):
+    """with_transaction re-runs the whole transaction after a transient error, with fresh ids:
+    the references must be rewritten again from the bundle as sent, not from the first attempt."""
+    from pymongo.errors import OperationFailure
+
+    store = app.extensions["fhir_context"].store
+    insert = store.insert_many_new
+    attempts = []
+
+    def flaky(resources, session):  # type: ignore[no-untyped-def]
+        attempts.append(1)
+        if len(attempts) == 1:
+            error = OperationFailure("simulated write conflict", code=112)
+            error._add_error_label("TransientTransactionError")
+            raise error
+        return insert(resources, session)
+
+    monkeypatch.setattr(store, "insert_many_new", flaky)
+    bundle = client.post("", _transaction([_obs_entry(), _patient_entry()])).get_json()
+    assert len(attempts) == 2
+    patient_id = bundle["entry"][1]["response"]["location"].split("/")[-3]
+    obs = client.get(bundle["entry"][0]["response"]["location"].split("/fhir/")[1].rsplit("/_history", 1)[0])
+    assert obs.get_json()["subject"]["reference"] == f"Patient/{patient_id}"
+
+
+def test_unresolvable_reference_names_its_entry(client):
+    response = client.post("", _transaction([_patient_entry(), _obs_entry(ref="urn:uuid:99999999-0000-4000-8000-000000000000")]))
+    assert response.status_code == 400
+    assert response.get_json()["issue"][0]["diagnostics"].startswith("Bundle.entry[1]: ")
+
+
+def test_transaction_response_entries_with_return_minimal(client):
+    response = client.post("", _transaction([_obs_entry(), _patient_entry()]), headers={"Prefer": "return=minimal"})
+    entries = response.get_json()["entry"]
+    assert [set(e) for e in entries] == [{"response"}, {"response"}]
+    for entry in entries:
+        assert entry["response"]["etag"] == 'W/"1"'
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["response"]["lastModified"])
+        assert entry["response"]["location"].endswith("/_history/1")
