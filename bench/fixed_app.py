@@ -6,6 +6,8 @@ in the same run, so the ratio measures what the FHIR read path costs on top of t
 
 from __future__ import annotations
 
+import os
+
 from flask import Response
 
 from fhir_server.app import create_app
@@ -19,3 +21,9 @@ app = create_app(from_env())
 @app.get("/bench/fixed")
 def fixed() -> Response:
     return Response(FIXED, content_type="application/fhir+json; charset=utf-8")
+
+
+@app.get("/bench/worker")
+def worker() -> Response:
+    """Which worker answered: the harness waits until every worker has, before it measures."""
+    return Response(str(os.getpid()), content_type="text/plain")

@@ -7,6 +7,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from fhir_server import gunicorn_config
 from fhir_server.config import Settings
 
 
@@ -30,10 +31,11 @@ class FhirGunicorn(BaseApplication):  # type: ignore[misc]
 def run_gunicorn(settings: Settings, workers: int | None = None) -> None:
     options = {
         "bind": f"{settings.host}:{settings.port}",
-        "workers": workers or int(os.environ.get("FHIR_WORKERS", "2")),
-        "worker_class": "gthread",
-        "threads": int(os.environ.get("FHIR_THREADS", "4")),
+        "workers": workers or gunicorn_config.workers,
+        "worker_class": gunicorn_config.worker_class,
+        "threads": gunicorn_config.threads,
         "accesslog": os.environ.get("FHIR_ACCESS_LOG") or None,
-        "timeout": 120,
+        "timeout": gunicorn_config.timeout,
+        "on_starting": gunicorn_config.on_starting,
     }
     FhirGunicorn(settings, options).run()
