@@ -41,11 +41,13 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def stamp_meta(resource: dict[str, Any], vid: int, updated: datetime) -> dict[str, Any]:
-    """Return the resource with the server-kept ``meta.versionId`` and ``meta.lastUpdated``."""
+def stamp_meta(resource: dict[str, Any], vid: int, updated: datetime,
+               instant: str | None = None) -> dict[str, Any]:
+    """Return the resource with the server-kept ``meta.versionId`` and ``meta.lastUpdated``
+    (``instant``: ``updated`` already formatted, for a batch of resources sharing it)."""
     meta = dict(resource.get("meta") or {})
     meta["versionId"] = str(vid)
-    meta["lastUpdated"] = format_instant(updated)
+    meta["lastUpdated"] = instant or format_instant(updated)
     out = dict(resource)
     out["meta"] = meta
     return out
@@ -197,7 +199,9 @@ class ResourceStore:
         """Bulk path for creates with fresh server ids (transaction bundles full of POSTs)."""
         sync_search_parameters(self.store)
         updated = now()
-        docs = [current_document(stamp_meta(resource, 1, updated), 1, updated, "POST") for resource in resources]
+        instant = format_instant(updated)
+        docs = [current_document(stamp_meta(resource, 1, updated, instant), 1, updated, "POST")
+                for resource in resources]
         if docs:
             for doc in docs:
                 _note_write(session, doc["_id"])
