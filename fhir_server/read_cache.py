@@ -5,13 +5,13 @@ the request. Each server process therefore keeps the documents it read recently,
 again only while it provably is still the current version:
 
 * **Writers on this host** (every worker, and the command-line loaders) share a table of write
-  stamps in shared memory. A committed write bumps the stamp of each resource it changed before
+  stamps in shared memory. A committed write gives each resource it changed a new stamp before
   the request answers; a cached entry is valid only while its resource's stamp is the one seen
   before the entry was read from the database. A client that wrote through one worker and reads
   through another therefore always sees its write.
 * **Writers elsewhere** (other hosts, or anything writing to MongoDB directly) are seen through a
   change stream on ``resources`` that each process follows: every change evicts the entry. While
-  the stream is not open, or has not answered for ``STALE_AFTER`` seconds, nothing is served from
+  the stream is not open, or lags by more than ``STALE_AFTER`` seconds, nothing is served from
   the cache, so a write made on another host shows within about that bound.
 
 The cache holds storage documents (the resource and what the access policy needs), never a
@@ -20,10 +20,11 @@ decision: every hit still goes through the access policy like a database read.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import mmap
 import os
+import random
+import stat
 import struct
 import tempfile
 import threading
@@ -36,6 +37,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
+from pymongo import ReadPreference
 from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
@@ -45,7 +48,8 @@ Doc = dict[str, Any]
 
 SHARED_SLOTS = 1 << 20  # 8 MiB of stamps; two resources sharing a slot only cost each other hits
 LOCAL_SLOTS = 1 << 16
-STALE_AFTER = 2.0  # seconds without an answer from the change stream before the cache stands aside
+STALE_AFTER = 2.0  # seconds the change stream may lag before the cache stands aside
+MAX_ENTRY_BYTES = 64 * 1024  # larger resources (a Binary, a Bundle) are read from MongoDB every time
 AWAIT_MS = 250  # how long one getMore of the change stream waits for events
 RETRY_AFTER = 1.0
 _STAMP = struct.Struct("<Q")
@@ -60,35 +64,33 @@ def key_hash(database: str, key: str) -> int:
 class StampTable:
     """Write stamps shared by every process of this host and user (a file in shared memory).
 
-    Bumps take an exclusive ``flock`` so that two writers never lose an increment; reads take
-    no lock: an aligned 8-byte load sees either the old or the new stamp.
+    A bump writes a fresh random 64-bit token rather than an increment: a slot never comes back
+    to a value a reader saw, whatever the interleaving of writers (no lock, and processes that
+    inherited the mapping across fork share it correctly). A read racing a bump may see a mix of
+    both tokens' bytes; that value matches no captured token either, so it costs a miss at most.
     """
 
     def __init__(self, path: Path) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        # The file lives in a world-writable folder: never follow a link, and use only our own,
+        # private file.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
-            if os.fstat(fd).st_size < SHARED_SLOTS * _STAMP.size:
+            info = os.fstat(fd)
+            if info.st_uid != os.getuid() or info.st_mode & 0o077 or not stat.S_ISREG(info.st_mode):
+                raise PermissionError(f"{path} is not a private file of this user")
+            if info.st_size < SHARED_SLOTS * _STAMP.size:
                 os.ftruncate(fd, SHARED_SLOTS * _STAMP.size)
             self._map = mmap.mmap(fd, SHARED_SLOTS * _STAMP.size)
-        except OSError:
-            os.close(fd)
-            raise
-        self._fd = fd
+        finally:
+            os.close(fd)  # the mapping stays valid without the descriptor
         self.path = path
 
     def read(self, hashed: int) -> int:
         return _STAMP.unpack_from(self._map, (hashed & (SHARED_SLOTS - 1)) * _STAMP.size)[0]
 
     def bump(self, database: str, keys: Iterable[str]) -> None:
-        offsets = sorted({(key_hash(database, key) & (SHARED_SLOTS - 1)) * _STAMP.size for key in keys})
-        if not offsets:
-            return
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            for offset in offsets:
-                _STAMP.pack_into(self._map, offset, _STAMP.unpack_from(self._map, offset)[0] + 1)
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        for offset in {(key_hash(database, key) & (SHARED_SLOTS - 1)) * _STAMP.size for key in keys}:
+            _STAMP.pack_into(self._map, offset, random.getrandbits(64))
 
 
 _table: StampTable | None = None
@@ -135,14 +137,20 @@ os.register_at_fork(after_in_child=_forked)
 
 
 class ChangeFollower:
-    """Follows the change stream of ``resources`` and evicts what it reports from one ReadCache."""
+    """Follows the change stream of ``resources`` and evicts what it reports from one ReadCache.
+
+    ``fresh()`` holds while the follower has applied every change committed up to less than
+    ``STALE_AFTER`` seconds ago: an empty answer from the server means caught up to when it was
+    asked, an event means caught up to the event's own time (``wallTime``, on the same clocks
+    that NTP keeps in step), so a follower working through a backlog is not fresh.
+    """
 
     def __init__(self, cache: ReadCache) -> None:
         self._cache = weakref.ref(cache)
         self._collection = cache.collection
         self.pid = _pid
         self.open = False
-        self.heard = 0.0
+        self.caught_up = 0.0  # time.time() up to which every change has been applied
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="read-cache-follower", daemon=True)
 
@@ -150,48 +158,54 @@ class ChangeFollower:
         self.thread.start()
 
     def fresh(self) -> bool:
-        return self.open and time.monotonic() - self.heard < STALE_AFTER
+        return self.open and time.time() - self.caught_up < STALE_AFTER
 
     def _run(self) -> None:
-        while not self.stopped.is_set():
+        while not self.stopped.is_set() and self._cache() is not None:
             try:
                 if not self._follow():
                     return
-            except PyMongoError as exc:
-                log.warning("read cache: change stream failed (%s); reopening", exc)
+            except Exception as exc:  # noqa: BLE001 - the follower must outlive any error
+                log.warning("read cache: change stream failed (%s); reopening", exc,
+                            exc_info=not isinstance(exc, PyMongoError))
             self._reset()
             self.stopped.wait(RETRY_AFTER)
 
     def _follow(self) -> bool:
         """Follow one stream; False when the collection is gone or the cache was dropped."""
-        pipeline = [{"$project": {"operationType": 1, "documentKey": 1}}]
+        pipeline = [{"$project": {"operationType": 1, "documentKey": 1, "wallTime": 1}}]
+        asked = time.time()
         with self._collection.watch(pipeline, max_await_time_ms=AWAIT_MS) as stream:
-            self._opened()
+            self._opened(asked)
             while not self.stopped.is_set():
-                if not self._apply(stream.try_next()):
+                asked = time.time()
+                if not self._apply(stream.try_next(), asked):
                     return False
         return False
 
-    def _apply(self, event: Doc | None) -> bool:
+    def _apply(self, event: Doc | None, asked: float) -> bool:
         """Evict what one event changed; False when following must end."""
         cache = self._cache()  # a weak reference: a dropped cache ends its follower
         if cache is None:
             return False
-        self.heard = time.monotonic()
         if event is None:
+            self.caught_up = asked  # the server had nothing newer when asked
             return True
         if event["operationType"] not in CRUD:
             # drop, rename, dropDatabase, invalidate: nothing cached is known to hold.
             self._reset()
             return False
         cache.evict(event["documentKey"]["_id"])
+        wall = event.get("wallTime")
+        if wall is not None:
+            self.caught_up = max(self.caught_up, min(wall.timestamp(), time.time()))
         return True
 
-    def _opened(self) -> None:
+    def _opened(self, asked: float) -> None:
         cache = self._cache()
         if cache is not None:
             cache.flush()
-        self.heard = time.monotonic()
+        self.caught_up = asked
         self.open = True
 
     def _reset(self) -> None:
@@ -202,10 +216,12 @@ class ChangeFollower:
 
 
 class ReadCache:
-    """Recently read current documents of one database, for this process (LRU, ``size`` entries)."""
+    """Recently read current documents of one database, for this process (LRU, ``size`` entries;
+    documents whose resource is larger than ``MAX_ENTRY_BYTES`` of JSON are not kept)."""
 
     def __init__(self, collection: Collection, size: int, table: StampTable) -> None:
-        self.collection = collection
+        # A cached read must come from the primary: a lagging secondary's answer would be kept.
+        self.collection = collection.with_options(read_preference=ReadPreference.PRIMARY)
         self.database = collection.database.name
         self.size = size
         self._table = table
@@ -214,12 +230,16 @@ class ReadCache:
         self._generation = 0
         self._lock = threading.Lock()
         self._follower: ChangeFollower | None = None
+        self._closed = False
 
-    def get(self, key: str, load: Callable[[], Doc | None]) -> Doc | None:
-        """The current document of ``key`` ("Type/id"): from the cache if still valid, else ``load()``."""
+    def get(self, key: str, load: Callable[[Collection], Doc | None]) -> Doc | None:
+        """The current document of ``key`` ("Type/id"): from the cache if still valid, else
+        ``load(collection)`` (with the primary read preference)."""
+        if self._closed:
+            return load(self.collection)
         follower = self._running_follower()
         if not follower.fresh():
-            return load()
+            return load(self.collection)
         hashed = key_hash(self.database, key)
         seen = (self._table.read(hashed), self._local[hashed & (LOCAL_SLOTS - 1)], self._generation)
         with self._lock:
@@ -229,8 +249,9 @@ class ReadCache:
                 return entry[3]
         # Stamps were taken before the database read: a write committed after them changes
         # one of them, so the entry stored below is never served past that write.
-        doc = load()
-        self._store(key, seen, doc)
+        doc = load(self.collection)
+        if doc is None or len(orjson.dumps(doc.get("res"))) <= MAX_ENTRY_BYTES:
+            self._store(key, seen, doc)
         return doc
 
     def _store(self, key: str, seen: tuple[int, int, int], doc: Doc | None) -> None:
@@ -251,11 +272,18 @@ class ReadCache:
             self._entries.clear()
 
     def close(self) -> None:
+        """Stop following and serve nothing more from the cache."""
+        self._closed = True
         if self._follower is not None:
             self._follower.stopped.set()
+        self.flush()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def follower(self) -> ChangeFollower:
+        """The change-stream follower of this process, started if it is not running."""
+        return self._running_follower()
 
     def _running_follower(self) -> ChangeFollower:
         follower = self._follower

@@ -108,7 +108,8 @@ class ResourceStore:
         """``current`` outside any transaction, served from the read cache when it is still valid."""
         if self.cache is None:
             return self.current(rtype, rid)
-        return self.cache.get(f"{rtype}/{rid}", lambda: self.current(rtype, rid))
+        key = f"{rtype}/{rid}"
+        return self.cache.get(key, lambda resources: resources.find_one({"_id": key}, HIDDEN))
 
     def current(self, rtype: str, rid: str, session: ClientSession | None = None) -> Doc | None:
         """The current document, a deletion tombstone included; None if never created."""

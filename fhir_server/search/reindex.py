@@ -112,8 +112,10 @@ def run_job(store: Store, job: dict[str, Any], progress: Progress | None = None)
         if not docs:
             break
         updates = [UpdateOne({"_id": d["_id"], "vid": d["vid"]}, {"$set": _fields(d["res"])}) for d in docs]
-        resources.bulk_write(updates, ordered=False)
-        read_cache.note_committed(store.db.name, [d["_id"] for d in docs])  # compartments may have moved
+        try:
+            resources.bulk_write(updates, ordered=False)
+        finally:  # some updates may be applied even when the write fails
+            read_cache.note_committed(store.db.name, [d["_id"] for d in docs])  # compartments may move
         job["done"] += len(docs)
         job["last"] = docs[-1]["_id"]
         jobs.update_one({"_id": job["_id"]}, {"$set": {"done": job["done"], "last": job["last"], "lease": _now()}})

@@ -64,7 +64,23 @@ class Worker:
     def ready(self) -> None:
         """Wait until the change stream is open, so that reads may be cached."""
         self.client.get("Patient/none")  # the first read starts the follower
-        wait_for(lambda: self.store.cache is not None and self.store.cache._running_follower().fresh())
+        wait_for(lambda: self.cache.follower().fresh())
+
+    @property
+    def cache(self) -> read_cache.ReadCache:
+        assert self.store.cache is not None
+        return self.store.cache
+
+    def settle(self) -> None:
+        """Wait until the follower has applied every change made so far (late events evict)."""
+        now = time.time()
+        wait_for(lambda: self.cache.follower().caught_up > now)
+
+    def cached(self, path: str) -> None:
+        """Read ``path`` into the cache and check that the next read is a hit."""
+        self.settle()
+        self.client.get(path)
+        assert self.finds_for(lambda: self.client.get(path)) == 0
 
     def finds_for(self, action: Callable[[], Any]) -> int:
         before = self.counter.finds
@@ -94,6 +110,30 @@ def workers(mongo_uri: str, database: str) -> Iterator[list[Worker]]:
         worker.close()
 
 
+def test_a_cached_absence_ends_when_another_worker_creates_the_resource(
+        workers: list[Worker], monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = workers
+    a.cached("Patient/later")
+    assert a.client.get("Patient/later").status_code == 404
+    monkeypatch.setattr(a.cache, "evict", lambda key: None)
+    assert b.client.put("Patient/later", {**patient("Later"), "id": "later"}).status_code == 201
+    assert family(a.client.get("Patient/later")) == "Later"
+
+
+def test_a_reindex_stamps_what_it_rewrote(workers: list[Worker], mongo_client: MongoClient, database: str) -> None:
+    from fhir_server.search import reindex
+
+    a = workers[0]
+    pid = a.client.create(patient("Reindexed"))["id"]
+    table = read_cache.stamps()
+    assert table is not None
+    before = table.read(read_cache.key_hash(database, f"Patient/{pid}"))
+    store = Store(client=mongo_client, db=mongo_client[database])
+    reindex.reindex_all(store)
+    reindex.run_pending(store)
+    assert table.read(read_cache.key_hash(database, f"Patient/{pid}")) != before
+
+
 def patient(family: str) -> dict[str, Any]:
     return {"resourceType": "Patient", "name": [{"family": family}]}
 
@@ -107,7 +147,7 @@ def test_a_second_read_is_served_from_the_cache(workers: list[Worker]) -> None:
     a = workers[0]
     pid = a.client.create(patient("Ivanova"))["id"]
     assert a.finds_for(lambda: family(a.client.get(f"Patient/{pid}"))) == 1
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
+    a.cached(f"Patient/{pid}")
     response = a.client.get(f"Patient/{pid}")
     assert family(response) == "Ivanova"
     assert response.headers["ETag"] == 'W/"1"'
@@ -118,10 +158,9 @@ def test_an_update_through_another_worker_is_read_at_once(workers: list[Worker],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = workers
     pid = a.client.create(patient("Petrova"))["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
+    a.cached(f"Patient/{pid}")
     # Take the change stream out of the picture: the shared write stamps alone must suffice.
-    assert a.store.cache is not None
-    monkeypatch.setattr(a.store.cache, "evict", lambda key: None)
+    monkeypatch.setattr(a.cache, "evict", lambda key: None)
     for n in range(5):
         updated = b.client.put(f"Patient/{pid}", {**patient(f"Petrova-{n}"), "id": pid})
         assert updated.status_code == 200
@@ -134,9 +173,8 @@ def test_a_delete_through_another_worker_is_read_at_once(workers: list[Worker],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = workers
     pid = a.client.create(patient("Sidorova"))["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
-    assert a.store.cache is not None
-    monkeypatch.setattr(a.store.cache, "evict", lambda key: None)
+    a.cached(f"Patient/{pid}")
+    monkeypatch.setattr(a.cache, "evict", lambda key: None)
     assert b.client.delete(f"Patient/{pid}").status_code in (200, 204)
     assert a.client.get(f"Patient/{pid}").status_code == 410
 
@@ -146,9 +184,8 @@ def test_a_transaction_is_read_at_once_after_it_commits(workers: list[Worker],
     a, b = workers
     ids = [a.client.create(patient(f"Kuznetsova-{n}"))["id"] for n in range(3)]
     for pid in ids:
-        wait_for(lambda pid=pid: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
-    assert a.store.cache is not None
-    monkeypatch.setattr(a.store.cache, "evict", lambda key: None)
+        a.cached(f"Patient/{pid}")
+    monkeypatch.setattr(a.cache, "evict", lambda key: None)
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": {**patient(f"Smirnova-{n}"), "id": pid}, "request": {"method": "PUT", "url": f"Patient/{pid}"}}
         for n, pid in enumerate(ids)]}
@@ -159,7 +196,7 @@ def test_a_transaction_is_read_at_once_after_it_commits(workers: list[Worker],
 def test_a_failed_transaction_changes_nothing_cached(workers: list[Worker]) -> None:
     a, b = workers
     pid = a.client.create(patient("Volkova"))["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
+    a.cached(f"Patient/{pid}")
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": {**patient("Changed"), "id": pid}, "request": {"method": "PUT", "url": f"Patient/{pid}"}},
         {"resource": {"resourceType": "Observation"}, "request": {"method": "POST", "url": "Observation"}}]}
@@ -172,30 +209,57 @@ def test_a_write_that_bypasses_the_server_is_seen_through_the_change_stream(
         workers: list[Worker], mongo_client: MongoClient, database: str) -> None:
     a = workers[0]
     pid = a.client.create(patient("Morozova"))["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
+    a.cached(f"Patient/{pid}")
     # Another host's write: no shared stamp is bumped, only the change stream reports it.
     mongo_client[database]["resources"].update_one({"_id": f"Patient/{pid}"},
                                                    {"$set": {"res.name": [{"family": "Elsewhere"}]}})
     wait_for(lambda: family(a.client.get(f"Patient/{pid}")) == "Elsewhere", timeout=read_cache.STALE_AFTER + 3)
 
 
-def test_nothing_is_served_from_the_cache_without_a_live_change_stream(workers: list[Worker]) -> None:
+def test_nothing_is_served_from_the_cache_while_the_change_stream_lags(workers: list[Worker],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     a = workers[0]
     pid = a.client.create(patient("Orlova"))["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
-    assert a.store.cache is not None
-    follower = a.store.cache._running_follower()
-    follower.heard -= read_cache.STALE_AFTER + 1  # as if the stream had stopped answering
-    follower.stopped.set()
-    follower.thread.join(5)
+    a.cached(f"Patient/{pid}")
+    follower = a.cache.follower()
+    monkeypatch.setattr(read_cache, "STALE_AFTER", -1.0)  # any lag is too much
     assert a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 1
+    assert follower.thread.is_alive() and a.cache.follower() is follower
+    monkeypatch.setattr(read_cache, "STALE_AFTER", 2.0)
+    assert a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0
+
+
+def test_a_follower_that_caught_up_to_an_old_event_only_is_not_fresh(workers: list[Worker]) -> None:
+    follower = workers[0].cache.follower()
+    follower.open = True
+    follower.caught_up = time.time() - read_cache.STALE_AFTER - 1  # working through a backlog
+    assert not follower.fresh()
+
+
+def test_the_follower_survives_an_unexpected_error(workers: list[Worker], monkeypatch: pytest.MonkeyPatch) -> None:
+    a = workers[0]
+    follower = a.cache.follower()
+    real_evict = a.cache.evict
+    failures = []
+
+    def evict_once(key: str) -> None:
+        if not failures:
+            failures.append(key)
+            raise RuntimeError("boom")
+        real_evict(key)
+
+    monkeypatch.setattr(a.cache, "evict", evict_once)
+    pid = a.client.create(patient("Zaitseva"))["id"]
+    wait_for(lambda: failures == [f"Patient/{pid}"])
+    a.cached(f"Patient/{pid}")  # the same thread reopened the stream and is fresh again
+    assert a.cache.follower() is follower and follower.thread.is_alive()
 
 
 def test_dropping_the_collection_empties_the_cache(workers: list[Worker], mongo_client: MongoClient,
                                                    database: str) -> None:
     a = workers[0]
     pid = a.client.create(patient("Lebedeva"))["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
+    a.cached(f"Patient/{pid}")
     mongo_client[database]["resources"].drop()
     wait_for(lambda: a.client.get(f"Patient/{pid}").status_code == 404)
 
@@ -204,7 +268,7 @@ def test_reads_with_summary_or_elements_leave_the_cached_resource_whole(workers:
     a = workers[0]
     created = a.client.create({**patient("Novikova"), "gender": "female", "birthDate": "1990-01-01"})
     pid = created["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
+    a.cached(f"Patient/{pid}")
     assert "gender" not in a.client.get(f"Patient/{pid}?_elements=name").get_json()
     assert "gender" in a.client.get(f"Patient/{pid}?_summary=true").get_json()
     assert a.client.get(f"Patient/{pid}").get_json() == created
@@ -213,7 +277,7 @@ def test_reads_with_summary_or_elements_leave_the_cached_resource_whole(workers:
 def test_the_access_policy_decides_on_a_cached_document(workers: list[Worker]) -> None:
     a = workers[0]
     pid = a.client.create(patient("Pavlova"))["id"]
-    wait_for(lambda: a.finds_for(lambda: a.client.get(f"Patient/{pid}")) == 0)
+    a.cached(f"Patient/{pid}")
 
     class Nobody:
         def visible(self, doc: dict[str, Any]) -> bool:
@@ -221,6 +285,7 @@ def test_the_access_policy_decides_on_a_cached_document(workers: list[Worker]) -
 
     open_ctx: Context = a.app.extensions["fhir_context"]
     hidden = Context(settings=open_ctx.settings, store=open_ctx.store, policy=Nobody())  # type: ignore[arg-type]
+    a.settle()
     req = FhirRequest(method="GET", path=["Patient", pid])
     assert a.finds_for(lambda: pytest.raises(NotFound, read.handle, hidden, req)) == 0
     assert read.handle(open_ctx, req).status == 200
@@ -231,9 +296,10 @@ def test_the_cache_keeps_at_most_its_size(mongo_uri: str, database: str) -> None
     try:
         worker.ready()
         ids = [worker.client.create(patient(f"N{n}"))["id"] for n in range(6)]
+        worker.settle()
         for pid in ids:
             worker.client.get(f"Patient/{pid}")
-        assert worker.store.cache is not None and len(worker.store.cache) == 3
+        assert len(worker.cache) == 3
     finally:
         worker.close()
 
@@ -256,4 +322,17 @@ def test_write_stamps_are_shared_between_processes() -> None:
     process.start()
     process.join(60)
     assert process.exitcode == 0
-    assert table.read(hashed) == before + 1
+    after = table.read(hashed)
+    assert after != before
+    # A forked process shares the mapping it inherited (a gunicorn worker forked from a master
+    # that wrote): its stamps reach the parent too, and never come back to an earlier value.
+    seen = {before, after}
+    for _ in range(3):
+        child = multiprocessing.get_context("fork").Process(target=read_cache.note_committed,
+                                                            args=(database, [key]))
+        child.start()
+        child.join(60)
+        assert child.exitcode == 0
+        stamp = table.read(hashed)
+        assert stamp not in seen
+        seen.add(stamp)
