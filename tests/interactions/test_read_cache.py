@@ -143,6 +143,15 @@ def family(response: Any) -> str:
     return response.get_json()["name"][0]["family"]
 
 
+def cached_patient_without_eviction(worker: Worker, name: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A Patient cached by ``worker``, whose change stream then evicts nothing: what it reads
+    afterwards is right only through the shared write stamps."""
+    pid = worker.client.create(patient(name))["id"]
+    worker.cached(f"Patient/{pid}")
+    monkeypatch.setattr(worker.cache, "evict", lambda key: None)
+    return pid
+
+
 def test_a_second_read_is_served_from_the_cache(workers: list[Worker]) -> None:
     a = workers[0]
     pid = a.client.create(patient("Ivanova"))["id"]
@@ -157,10 +166,7 @@ def test_a_second_read_is_served_from_the_cache(workers: list[Worker]) -> None:
 def test_an_update_through_another_worker_is_read_at_once(workers: list[Worker],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = workers
-    pid = a.client.create(patient("Petrova"))["id"]
-    a.cached(f"Patient/{pid}")
-    # Take the change stream out of the picture: the shared write stamps alone must suffice.
-    monkeypatch.setattr(a.cache, "evict", lambda key: None)
+    pid = cached_patient_without_eviction(a, "Petrova", monkeypatch)
     for n in range(5):
         updated = b.client.put(f"Patient/{pid}", {**patient(f"Petrova-{n}"), "id": pid})
         assert updated.status_code == 200
@@ -172,9 +178,7 @@ def test_an_update_through_another_worker_is_read_at_once(workers: list[Worker],
 def test_a_delete_through_another_worker_is_read_at_once(workers: list[Worker],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = workers
-    pid = a.client.create(patient("Sidorova"))["id"]
-    a.cached(f"Patient/{pid}")
-    monkeypatch.setattr(a.cache, "evict", lambda key: None)
+    pid = cached_patient_without_eviction(a, "Sidorova", monkeypatch)
     assert b.client.delete(f"Patient/{pid}").status_code in (200, 204)
     assert a.client.get(f"Patient/{pid}").status_code == 410
 
