@@ -38,10 +38,11 @@ def mongod() -> Iterator[str]:
 
 
 @contextmanager
-def server(uri: str, database: str, workers: int = 2, threads: int = 4) -> Iterator[int]:
+def server(uri: str, database: str, workers: int = 2, threads: int = 4,
+           extra_env: dict[str, str] | None = None) -> Iterator[int]:
     port = free_port()
     env = {**os.environ, "MONGODB_URI": uri, "FHIR_DB_NAME": database, "FHIR_AUTH": "off",
-           "FHIR_BASE_URL": f"http://127.0.0.1:{port}/fhir"}
+           "FHIR_BASE_URL": f"http://127.0.0.1:{port}/fhir", **(extra_env or {})}
     # The server's own gunicorn settings and start-up hook (fhir_server.gunicorn_config), as in production.
     cmd = [sys.executable, "-m", "gunicorn", "-c", "python:fhir_server.gunicorn_config", "bench.fixed_app:app",
            "-b", f"127.0.0.1:{port}",
