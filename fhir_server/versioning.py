@@ -30,6 +30,19 @@ def version_headers(doc: dict[str, Any]) -> dict[str, str]:
     return {"ETag": etag(doc["vid"]), "Last-Modified": http_date(doc["lu"])}
 
 
+ANY_VERSION = "*"
+
+
+def parse_if_match(value: str | None) -> int | str | None:
+    """``If-Match``: a version number, ``ANY_VERSION`` for ``*`` (any current version, RFC 9110
+    section 13.1.1), or None when the header is absent."""
+    if not value:
+        return None
+    if value.strip() == ANY_VERSION:
+        return ANY_VERSION
+    return parse_etag(value)
+
+
 def parse_etag(value: str, header: str = "If-Match") -> int:
     """The version number in ``W/"3"`` (or ``"3"``, or ``3``); 400 if it is not one."""
     match = _ETAG.match(value or "")

@@ -176,7 +176,7 @@ WRITES = [
     # versions
     ("PUT", "Patient/p1", {"body": {"resourceType": "Patient", "id": "p1"}, "headers": {"If-Match": 'W/"²"'}}),  # was 500
     ("PUT", "Patient/p1", {"body": {"resourceType": "Patient", "id": "p1"}, "headers": {"If-Match": BIG}}),  # was 500
-    ("PUT", "Patient/p1", {"body": {"resourceType": "Patient", "id": "p1"}, "headers": {"If-Match": "*"}}),
+    ("PUT", "Patient/absent", {"body": {"resourceType": "Patient", "id": "absent"}, "headers": {"If-Match": "*"}}),
     ("PUT", "Patient/p1", {"body": {"resourceType": "Patient", "id": "p1"}, "headers": {"If-Match": 'W/"9"'}}),
     ("PUT", "Patient/p1", {"body": {"resourceType": "Patient", "id": "p2"}}),
     # patch

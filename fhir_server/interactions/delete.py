@@ -15,18 +15,17 @@ from pymongo.client_session import ClientSession
 from fhir_server.errors import PreconditionFailed, information_outcome
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
 from fhir_server.search_service import conditional_matches
-from fhir_server.versioning import etag, parse_etag
+from fhir_server.versioning import ANY_VERSION, etag, parse_if_match
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
     rtype, rid = check_type(req.path[0]), check_id(req.path[1])
-    if_match = req.headers.get("if-match")
-    expected = parse_etag(if_match) if if_match else None
+    expected = parse_if_match(req.headers.get("if-match"))
 
     def work(session: ClientSession) -> int | None:
         existing = ctx.store.current(rtype, rid, session)
         live = existing is not None and not existing.get("del") and ctx.policy.visible(existing)
-        if expected is not None and (not live or existing["vid"] != expected):  # type: ignore[index]
+        if expected is not None and (not live or expected not in (ANY_VERSION, existing["vid"])):  # type: ignore[index]
             raise PreconditionFailed(f"If-Match expected version {expected} of {rtype}/{rid}")
         if not live:
             return None

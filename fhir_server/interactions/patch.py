@@ -19,6 +19,7 @@ from fhir_server.patch import apply_fhirpath_patch, apply_json_patch
 from fhir_server.resource_body import validated
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
 from fhir_server.search_service import conditional_matches
+from fhir_server.versioning import ANY_VERSION, parse_if_match
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
@@ -49,8 +50,9 @@ def _apply_and_store(ctx: Context, req: FhirRequest, current: dict[str, Any]) ->
     for key in ("resourceType", "id"):
         if patched.get(key) != current["res"].get(key):
             raise UnprocessableEntity(f"A patch may not change the resource's {key}")
-    # Without If-Match the patch is still applied to exactly the version it was computed from.
-    if not req.headers.get("if-match"):
+    # Without If-Match (or with ``*``) the patch is still applied to exactly the version it was
+    # computed from.
+    if parse_if_match(req.headers.get("if-match")) in (None, ANY_VERSION):
         req.headers["if-match"] = f'W/"{current["vid"]}"'
     return store_update(ctx, req, validated(patched))
 

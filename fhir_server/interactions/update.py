@@ -19,7 +19,7 @@ from fhir_server.responses import write_response
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
 from fhir_server.search_service import conditional_matches
 from fhir_server.storage import new_id
-from fhir_server.versioning import parse_etag
+from fhir_server.versioning import ANY_VERSION, parse_if_match
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
@@ -71,6 +71,9 @@ def _put(ctx: Context, req: FhirRequest, resource: dict[str, Any],
     if existing is not None and not existing.get("del") and not ctx.policy.visible(existing):
         # Out of reach looks absent, and an absent id cannot be taken over by a create either.
         raise PreconditionFailed(f"{rtype}/{resource['id']} cannot be written")
-    if_match = req.headers.get("if-match")
-    version = parse_etag(if_match) if if_match else None
+    version = parse_if_match(req.headers.get("if-match"))
+    if version == ANY_VERSION:
+        if existing is None or existing.get("del"):
+            raise PreconditionFailed(f"If-Match: * but {rtype}/{resource['id']} has no current version")
+        version = existing["vid"]  # any version: the one read, still compared and swapped
     return ctx.store.put(resource, session, if_match=version, method=req.method.upper())

@@ -48,3 +48,11 @@ def test_delete_with_if_match(client):
     assert client.delete("Patient/p1", headers={"If-Match": 'W/"1"'}).status_code == 200
     assert client.get("Patient/p1").status_code == 410
     assert client.delete("Patient/p1", headers={"If-Match": 'W/"1"'}).status_code == 412
+
+
+def test_delete_if_match_any_version(client):
+    assert client.delete("Patient/p1", headers={"If-Match": "*"}).status_code == 412
+    client.put("Patient/p1", {"resourceType": "Patient", "id": "p1"})
+    assert client.delete("Patient/p1", headers={"If-Match": "*"}).status_code in (200, 204)
+    assert client.get("Patient/p1").status_code == 410
+    assert client.delete("Patient/p1", headers={"If-Match": "*"}).status_code == 412

@@ -56,6 +56,14 @@ def test_patch_if_match_and_missing(client):
     assert client.patch("Patient/none", ops, content_type="application/json-patch+json").status_code == 404
 
 
+def test_patch_if_match_any_version(client):
+    _patient(client)
+    ops = [{"op": "replace", "path": "/gender", "value": "female"}]
+    patched = client.patch("Patient/p", ops, content_type="application/json-patch+json", headers={"If-Match": "*"})
+    assert patched.status_code == 200 and patched.get_json()["gender"] == "female"
+    assert patched.headers["ETag"] == 'W/"2"'
+
+
 def test_conditional_patch(client):
     client.post("Patient", {"resourceType": "Patient", "identifier": [{"system": "s", "value": "v"}]})
     ops = [{"op": "add", "path": "/gender", "value": "female"}]

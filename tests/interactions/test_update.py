@@ -32,6 +32,18 @@ def test_if_match(client):
     assert client.put("Patient/p1", PATIENT, headers={"If-Match": "garbage"}).status_code == 400
 
 
+def test_if_match_any_version(client):
+    """``If-Match: *`` (RFC 9110 section 13.1.1): any current version, none is 412."""
+    absent = client.put("Patient/p1", PATIENT, headers={"If-Match": "*"})
+    assert absent.status_code == 412
+    assert client.get("Patient/p1").status_code == 404
+    client.put("Patient/p1", PATIENT)
+    updated = client.put("Patient/p1", {**PATIENT, "gender": "female"}, headers={"If-Match": "*"})
+    assert updated.status_code == 200 and updated.headers["ETag"] == 'W/"2"'
+    client.delete("Patient/p1")
+    assert client.put("Patient/p1", PATIENT, headers={"If-Match": "*"}).status_code == 412
+
+
 def test_concurrent_updates_with_same_if_match_exactly_one_wins(app, client):
     client.put("Patient/p1", PATIENT)
     statuses: list[int] = []
