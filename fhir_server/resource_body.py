@@ -21,14 +21,14 @@ MAX_DEPTH = 100
 INT64 = (-(2**63), 2**63 - 1)
 
 
-def _check_storable(resource: dict[str, Any]) -> None:
+def check_storable(resource: dict[str, Any]) -> None:
     """What MongoDB could not store (a 500 at insert time) is refused here: nesting deeper than
     :data:`MAX_DEPTH`, integers outside 64 bits (a decimal like 18446744073709551615)."""
     _check_node(resource, 1)
 
 
 def _check_node(node: dict[str, Any] | list[Any], depth: int) -> None:
-    """:func:`_check_storable` of one object or array at ``depth``. Recursive: it never goes past
+    """:func:`check_storable` of one object or array at ``depth``. Recursive: it never goes past
     :data:`MAX_DEPTH` + 1 levels, and a call per container is several times faster than a
     stack entry per value; strings, the most common values, are passed over first."""
     if depth > MAX_DEPTH:
@@ -61,7 +61,7 @@ def validated(resource: dict[str, Any]) -> dict[str, Any]:
     """Structure and required bindings (400 with every issue), then the EMC profiles the resource
     claims in ``meta.profile`` (422 with every issue); returns the resource unchanged."""
     check_type(resource["resourceType"])
-    _check_storable(resource)
+    check_storable(resource)
     if "id" in resource:
         if not isinstance(resource["id"], str):
             raise BadRequest("Resource id must be a string", expression=[f"{resource['resourceType']}.id"])

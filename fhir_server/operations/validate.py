@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.errors import BadRequest, FhirError, Issue, operation_outcome
+from fhir_server.errors import BadRequest, FhirError, InvalidResource, Issue, operation_outcome
 from fhir_server.interactions.read import load_visible
 from fhir_server.profiles import claimed_profiles, profile_issues
 from fhir_server.profiles.registry import FHIR_BASE_SD, emc_registry, unversioned
+from fhir_server.resource_body import check_storable
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_type
 from fhir_server.validation import validate_structure
 
@@ -101,6 +102,10 @@ def _check(resource: dict[str, Any], rtype: str, profile: str | None, mode: str 
     if resource.get("resourceType") != rtype:
         raise BadRequest(f"{NAME}: resourceType '{resource.get('resourceType')}' does not match '{rtype}'",
                          expression=["resourceType"])
+    try:
+        check_storable(resource)  # what a create or update would refuse before validating
+    except InvalidResource as exc:
+        return exc.issues
     issues = validate_structure(resource)
     if mode == "update" and "id" not in resource:
         issues.append(Issue("required", "An update needs the resource id", expression=[f"{rtype}.id"]))

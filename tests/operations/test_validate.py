@@ -53,6 +53,26 @@ def test_structure_errors_are_reported_not_raised(client):
     assert _severities(response) == ["error", "error"]
 
 
+def _nested_extension(depth: int) -> dict:
+    value: dict = {"url": "http://x", "valueString": "v"}
+    for _ in range(depth):
+        value = {"url": "http://x", "extension": [value]}
+    return value
+
+
+@pytest.mark.parametrize("resource", [
+    {"resourceType": "Patient", "extension": [_nested_extension(55)]},  # deeper than a create accepts
+    {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+     "valueInteger": 18446744073709551615},  # beyond 64 bits: MongoDB could not store it
+], ids=["too-deep", "beyond-64-bits"])
+def test_validate_calls_invalid_what_a_create_refuses(client, resource):
+    rtype = resource["resourceType"]
+    assert client.post(rtype, resource).status_code == 400
+    response = client.post(f"{rtype}/$validate", resource)
+    assert _severities(response) == ["error"]
+    assert response.get_json()["issue"][0]["code"] == "structure"
+
+
 def test_instance_level(client):
     created = client.create({"resourceType": "Patient", "name": [{"family": "Сидоров"}]})
     assert _severities(client.get(f"Patient/{created['id']}/$validate")) == [OK]
