@@ -79,6 +79,22 @@ def record(ctx: Context, req: FhirRequest | None, result: FhirResponse | None) -
         log.exception("Could not record the audit trail of %s /%s", req.method, "/".join(req.path))
 
 
+MASK = "*"
+
+
+def patient_query(params: list[tuple[str, str]], patient: str) -> list[tuple[str, str]]:
+    """The query as one patient's event records it: every parameter, but of the values only the
+    ones that name this patient (its id, with or without ``Patient/`` or a base); the others show
+    as ``*``. The event is in the patient's compartment, and a query may name other patients,
+    their identifiers or names, which this patient must not read in their own trail."""
+    return [(name, ",".join(part if _names(part, patient) else MASK for part in value.split(",")))
+            for name, value in params]
+
+
+def _names(value: str, patient: str) -> bool:
+    return value in (patient, f"Patient/{patient}") or value.endswith(f"/Patient/{patient}")
+
+
 def _created_reference(req: FhirRequest, result: FhirResponse) -> str | None:
     location = result.headers.get("Location", "")
     if req.method.upper() in ("POST", "PUT") and "/_history/" in location:
@@ -115,7 +131,7 @@ def _event(ctx: Context, policy: TokenPolicy, req: FhirRequest, result: FhirResp
                            "display": "System Object"}}
                  for ref in refs[:MAX_ENTITIES] if ref != f"Patient/{patient}"]
     if action == "E" and code == "search-type" and req.params:
-        query = urlencode(req.params).encode("utf-8")
+        query = urlencode(patient_query(req.params, patient)).encode("utf-8")
         entities.append({"type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"},
                          "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "24",
                                   "display": "Query"},

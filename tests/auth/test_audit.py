@@ -38,6 +38,22 @@ def test_one_event_per_patient_never_mixing_cards(smart):
     assert _events(smart, "p3") == []
 
 
+def test_a_patient_s_event_never_shows_what_the_query_said_of_others(smart):
+    import base64
+    from urllib.parse import parse_qsl
+
+    token = smart.token("doc", client_id="secret-app", scope="user/*.rs")["access_token"]
+    response = smart.fhir("GET", "Observation?patient=p1,Patient/p2&_count=50", token)
+    assert response.status_code == 200
+    queries = {}
+    for patient in ("p1", "p2"):
+        for event in _events(smart, patient):
+            [entity] = [e for e in event["entity"] if e.get("role", {}).get("code") == "24"]
+            queries[patient] = parse_qsl(base64.b64decode(entity["query"]).decode())
+    assert queries["p1"] == [("patient", "p1,*"), ("_count", "*")]
+    assert queries["p2"] == [("patient", "*,Patient/p2"), ("_count", "*")]
+
+
 def test_nothing_is_recorded_when_nothing_is_returned(smart):
     token = smart.token("anna")["access_token"]
     smart.fhir("GET", "Observation/lab-p2", token)
