@@ -25,7 +25,7 @@ timeout = 120
 
 
 def warm_up() -> None:
-    """Import and build the per-process tables of the request path (about 3 s)."""
+    """Import and build the per-process tables of the request path (about 2 s)."""
     from fhir_server import routes  # noqa: F401 - imports every interaction module
     from fhir_server.profiles.registry import emc_registry
     from fhir_server.resource_types import RESOURCE_TYPES

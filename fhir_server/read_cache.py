@@ -237,8 +237,7 @@ class ReadCache:
         ``load(collection)`` (with the primary read preference)."""
         if self._closed:
             return load(self.collection)
-        follower = self._running_follower()
-        if not follower.fresh():
+        if not self.follower().fresh():
             return load(self.collection)
         hashed = key_hash(self.database, key)
         seen = (self._table.read(hashed), self._local[hashed & (LOCAL_SLOTS - 1)], self._generation)
@@ -283,9 +282,6 @@ class ReadCache:
 
     def follower(self) -> ChangeFollower:
         """The change-stream follower of this process, started if it is not running."""
-        return self._running_follower()
-
-    def _running_follower(self) -> ChangeFollower:
         follower = self._follower
         if follower is None or follower.pid != _pid or not follower.thread.is_alive():
             with self._lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pymongo.client_session import ClientSession
@@ -32,8 +33,10 @@ def now() -> datetime:
     return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
 
 
+@lru_cache(maxsize=256)
 def format_instant(value: datetime) -> str:
-    """FHIR ``instant`` in UTC with milliseconds: ``2026-11-25T10:00:00.123Z``."""
+    """FHIR ``instant`` in UTC with milliseconds: ``2026-11-25T10:00:00.123Z`` (cached: every
+    version a transaction writes carries the same instant)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
@@ -41,13 +44,11 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def stamp_meta(resource: dict[str, Any], vid: int, updated: datetime,
-               instant: str | None = None) -> dict[str, Any]:
-    """Return the resource with the server-kept ``meta.versionId`` and ``meta.lastUpdated``
-    (``instant``: ``updated`` already formatted, for a batch of resources sharing it)."""
+def stamp_meta(resource: dict[str, Any], vid: int, updated: datetime) -> dict[str, Any]:
+    """Return the resource with the server-kept ``meta.versionId`` and ``meta.lastUpdated``."""
     meta = dict(resource.get("meta") or {})
     meta["versionId"] = str(vid)
-    meta["lastUpdated"] = instant or format_instant(updated)
+    meta["lastUpdated"] = format_instant(updated)
     out = dict(resource)
     out["meta"] = meta
     return out
@@ -114,11 +115,11 @@ class ResourceStore:
     def current(self, rtype: str, rid: str, session: ClientSession | None = None) -> Doc | None:
         """The current document, a deletion tombstone included; None if never created."""
         # Index entries and sort keys serve MongoDB only: a read does not transfer them.
-        return self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, {"i": 0, "r": 0, "s": 0}, session=session)
+        return self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, HIDDEN, session=session)
 
     def version(self, rtype: str, rid: str, vid: int, session: ClientSession | None = None) -> Doc | None:
         """One version: the current document if it is that version, else its history record."""
-        current = self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, {"i": 0, "r": 0, "s": 0}, session=session)
+        current = self.store.resources.find_one({"_id": f"{rtype}/{rid}"}, HIDDEN, session=session)
         if current is None or current["vid"] < vid:
             return None
         if current["vid"] == vid:
@@ -200,9 +201,7 @@ class ResourceStore:
         """Bulk path for creates with fresh server ids (transaction bundles full of POSTs)."""
         sync_search_parameters(self.store)
         updated = now()
-        instant = format_instant(updated)
-        docs = [current_document(stamp_meta(resource, 1, updated, instant), 1, updated, "POST")
-                for resource in resources]
+        docs = [current_document(stamp_meta(resource, 1, updated), 1, updated, "POST") for resource in resources]
         if docs:
             for doc in docs:
                 _note_write(session, doc["_id"])
