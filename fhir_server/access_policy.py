@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 MOSCOW = ZoneInfo("Europe/Moscow")
 GUARDIAN_AGE_LIMIT = 15
 KINSHIP_VERIFIED = "https://emc.mos.ru/fhir/StructureDefinition/kinship-verified"
+#: The Moscow MHI policy number (profiles/NamingSystem-mhi.json): a patient account needs one.
+MHI_SYSTEM = "https://emc.mos.ru/fhir/sid/mhi"
 BREAK_THE_GLASS = frozenset({"BTG", "ETREAT"})
 #: A filter no document matches.
 NOTHING: dict[str, Any] = {"_id": {"$in": []}}
@@ -422,6 +424,28 @@ def is_under_age_limit(patient: dict[str, Any], today: date) -> bool:
     birth = patient.get("birthDate")
     limit = fifteenth_birthday(birth) if isinstance(birth, str) else None
     return limit is not None and today < limit
+
+
+def patient_account_problem(patient: dict[str, Any] | None, today: date) -> str | None:
+    """Why this Patient cannot hold an account of its own today; None when it can.
+
+    The card opens to residents from their 15th birthday (Moscow date) with a Moscow MHI policy;
+    younger children are reached only through a verified guardian. Checked when an account is made
+    and again at every request, so an account stops working the day the facts stop holding.
+    """
+    if patient is None:
+        return "no such Patient"
+    if patient.get("active") is False:
+        return "the Patient record is inactive"
+    birth = patient.get("birthDate")
+    if not isinstance(birth, str) or fifteenth_birthday(birth) is None:
+        return "the Patient has no birth date"
+    if is_under_age_limit(patient, today):
+        return f"the patient is under {GUARDIAN_AGE_LIMIT} (born {birth}): a child's card is opened by a guardian"
+    if not any(isinstance(i, dict) and i.get("system") == MHI_SYSTEM and isinstance(i.get("value"), str)
+               and i["value"].strip() for i in patient.get("identifier") or []):
+        return f"the Patient has no MHI policy number ({MHI_SYSTEM})"
+    return None
 
 
 def kinship_verified(related: dict[str, Any]) -> bool:
