@@ -27,6 +27,9 @@ class Settings:
     # Authorization (fhir_server.auth, docs/auth.md): where one-time codes go in development.
     sms_gateway: str = "file"
     sms_outbox: Path | None = None
+    # Failed sign-ins (wrong passwords and codes) one client address may make per 15 minutes before
+    # the login pages answer 429 (fhir_server.auth.limits).
+    login_failures_per_ip: int = 100
 
     @property
     def auth_enabled(self) -> bool:
@@ -36,6 +39,8 @@ class Settings:
         """Refuse configurations that would expose patient data without authentication."""
         if self.read_cache_size < 0:
             raise ValueError(f"FHIR_READ_CACHE_SIZE must be 0 (off) or more, not {self.read_cache_size}")
+        if self.login_failures_per_ip < 1:
+            raise ValueError(f"FHIR_LOGIN_FAILURES_PER_IP must be 1 or more, not {self.login_failures_per_ip}")
         if self.auth not in ("on", "off"):
             raise ValueError(f"FHIR_AUTH must be 'on' or 'off', not {self.auth!r}")
         if not self.auth_enabled and self.host not in LOOPBACK_HOSTS:
@@ -60,4 +65,5 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         sms_outbox=Path(env["FHIR_SMS_OUTBOX"]) if env.get("FHIR_SMS_OUTBOX") else None,
         max_body_bytes=int(env.get("FHIR_MAX_BODY_BYTES", str(32 * 1024 * 1024))),
         read_cache_size=int(env.get("FHIR_READ_CACHE_SIZE", "10000")),
+        login_failures_per_ip=int(env.get("FHIR_LOGIN_FAILURES_PER_IP", "100")),
     )

@@ -2,24 +2,37 @@
 
 Every authorization request starts a fresh login (``auth_logins``), bound to the browser by an
 HttpOnly, SameSite=Lax cookie holding a random handle (only its SHA-256 is stored) and to its forms
-by a CSRF value. A new six-digit code is generated at every login, sent through the SMS gateway
-(sms.py) and stored as a scrypt hash; it expires after five minutes.
+by a CSRF value. The handle and the CSRF value are replaced after the password and again after
+the code, and the old handle stops working: a handle planted in a browser before the login
+(session fixation) is worth nothing once the user has signed in. A new six-digit code is
+generated at every login, sent through the SMS gateway (sms.py) and stored as a scrypt hash; it
+expires after five minutes.
 
-Limits, then a lock-out of the account for 15 minutes with a message saying until when:
-five wrong passwords in a row; five wrong codes in one login; more than three new codes in one
-login. An unknown user name gets the same answer as a wrong password.
+Limits (limits.py), each counted atomically before a guess is checked:
+
+- every wrong password or code counts against the client address; past
+  ``FHIR_LOGIN_FAILURES_PER_IP`` in 15 minutes the login and code pages answer 429 with
+  ``Retry-After``;
+- five wrong passwords for one user name from one address refuse that name from that address
+  for the rest of the 15 minutes, with a message saying until when; unknown names are counted and
+  answered exactly like existing ones (the same pages, the same scrypt cost);
+- five wrong codes for an account, across logins, lock the account for 15 minutes; after that one
+  more wrong code locks it again, until a login completes; more than three new codes in one login
+  lock it too. The account's lock-out is shown only after the right password.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, redirect, request
 
-from fhir_server.auth import pages
+from fhir_server.auth import limits, pages
+from fhir_server.auth.eligibility import patient_account_problem
+from fhir_server.auth.limits import LOCK_TIME, MAX_CODE_FAILURES, MAX_PASSWORD_FAILURES
 from fhir_server.auth.passwords import hash_secret, token_digest, verify_secret
 from fhir_server.auth.storage import aware, utcnow
 
@@ -27,13 +40,13 @@ if TYPE_CHECKING:
     from fhir_server.auth.accounts import User
     from fhir_server.auth.server import AuthService
 
+__all__ = ["COOKIE", "CODE_LIFETIME", "LOCK_TIME", "MAX_CODE_FAILURES", "MAX_PASSWORD_FAILURES", "MAX_RESENDS",
+           "code_step", "current", "expired", "finish", "password_step", "start"]
+
 COOKIE = "emc_login"
 LOGIN_LIFETIME = timedelta(minutes=30)
 CODE_LIFETIME = timedelta(minutes=5)
-MAX_PASSWORD_FAILURES = 5
-MAX_CODE_FAILURES = 5
 MAX_RESENDS = 3
-LOCK_TIME = timedelta(minutes=15)
 WRONG_CREDENTIALS = "Неверное имя пользователя или пароль. Wrong user name or password."
 
 
@@ -41,10 +54,12 @@ def start(service: AuthService, request_id: str | None) -> Response:
     """Open a login for a kept authorization request (None: for the management page) and send the
     browser to the password form."""
     handle = secrets.token_urlsafe(32)
-    now = utcnow()
     service.auth_store.logins.insert_one({"_id": token_digest(handle), "request": request_id, "stage": "password",
-                                          "csrf": secrets.token_urlsafe(24), "purge": now + LOGIN_LIFETIME})
-    response = redirect(service.endpoint("login"), code=302)
+                                          "csrf": secrets.token_urlsafe(24), "purge": utcnow() + LOGIN_LIFETIME})
+    return _with_cookie(service, redirect(service.endpoint("login"), code=302), handle)
+
+
+def _with_cookie(service: AuthService, response: Response, handle: str) -> Response:
     response.set_cookie(COOKIE, handle, max_age=int(LOGIN_LIFETIME.total_seconds()), path="/auth", httponly=True,
                         samesite="Lax", secure=service.base_url.startswith("https://"))
     return response
@@ -63,6 +78,23 @@ def current(service: AuthService, stage: str) -> dict[str, Any] | None:
     return doc
 
 
+def _advance(service: AuthService, login: dict[str, Any], changes: dict[str, Any]) -> str | None:
+    """Move the login to its next stage under a new handle and CSRF value (``changes``: fields to
+    set, None to drop); the old handle is deleted in the same step, so of two requests racing on
+    one login only one moves it. The new handle, or None when the login was gone meanwhile."""
+    logins = service.auth_store.logins
+    old = logins.find_one_and_delete({"_id": login["_id"], "stage": login["stage"]})
+    if old is None:
+        return None
+    handle = secrets.token_urlsafe(32)
+    moved = {**old, **{k: v for k, v in changes.items() if v is not None}}
+    for dropped in [k for k, v in changes.items() if v is None]:
+        moved.pop(dropped, None)
+    moved.update(_id=token_digest(handle), csrf=secrets.token_urlsafe(24))
+    logins.insert_one(moved)
+    return handle
+
+
 def finish(service: AuthService, login: dict[str, Any], response: Response) -> Response:
     service.auth_store.logins.delete_one({"_id": login["_id"]})
     response.delete_cookie(COOKIE, path="/auth")
@@ -75,12 +107,34 @@ def expired() -> Response:
                          status=400)
 
 
-def locked_page(until: Any) -> Response:
+def _retry_after(response: Response, until: datetime) -> Response:
+    response.headers["Retry-After"] = str(max(1, int((aware(until) - utcnow()).total_seconds()) + 1))
+    return response
+
+
+def locked_page(until: datetime) -> Response:
     local = aware(until).astimezone(_moscow()).strftime("%H:%M")
-    return pages.message("Вход временно заблокирован · Sign-in locked",
-                         f"Слишком много неудачных попыток. Вход заблокирован до {local} по московскому времени. "
-                         f"Too many failed attempts: sign-in is locked until {local} Moscow time.",
-                         status=429)
+    return _retry_after(pages.message(
+        "Вход временно заблокирован · Sign-in locked",
+        f"Слишком много неудачных попыток. Вход заблокирован до {local} по московскому времени. "
+        f"Too many failed attempts: sign-in is locked until {local} Moscow time.", status=429), until)
+
+
+def too_many_page(attempt: limits.Attempt) -> Response:
+    """The answer to a client address that used up its failed sign-ins."""
+    minutes = max(1, round(attempt.retry_after() / 60))
+    response = pages.message("Слишком много попыток входа · Too many sign-in attempts",
+                             f"Слишком много неудачных попыток входа с вашего адреса: повторите через {minutes} мин. "
+                             f"Too many failed sign-in attempts from your address: try again in {minutes} min.",
+                             status=429)
+    response.headers["Retry-After"] = str(attempt.retry_after())
+    return response
+
+
+def _not_eligible(problem: str) -> Response:
+    return pages.message("Учётная запись пациента недоступна · Patient account unavailable",
+                         "Эта учётная запись пациента больше не может использоваться; обратитесь в свою поликлинику. "
+                         f"This patient account can no longer be used ({problem}); ask your clinic.", status=403)
 
 
 def _moscow() -> Any:
@@ -103,7 +157,14 @@ def _client_name(service: AuthService, login: dict[str, Any]) -> str:
     return client.name if client else "?"
 
 
+def _address_blocked(service: AuthService) -> limits.Attempt | None:
+    return limits.address_blocked(service.auth_store, service.settings.login_failures_per_ip)
+
+
 def password_step(service: AuthService) -> Response:
+    blocked = _address_blocked(service)
+    if blocked is not None:
+        return too_many_page(blocked)
     login = current(service, "password")
     if login is None:
         return expired()
@@ -112,24 +173,42 @@ def password_step(service: AuthService) -> Response:
         return pages.page("login.html", **context)
     username = str(request.form.get("username", "")).strip()
     password = str(request.form.get("password", ""))
+    store = service.auth_store
+    address = limits.reserve_address(store, service.settings.login_failures_per_ip)
+    if not address.allowed:
+        return too_many_page(address)
+    name = limits.reserve_name(store, username)
+    if not name.allowed:
+        return finish(service, login, locked_page(name.until))
     user = service.accounts.get(username)
-    if user is not None and _is_locked(user):
-        return locked_page(user.locked_until)
-    if user is None or user.disabled or not service.accounts.check_password(username, password):
-        if user is not None and service.accounts.record_failure(username) >= MAX_PASSWORD_FAILURES:
-            until = utcnow() + LOCK_TIME
-            service.accounts.lock(username, until)
-            return finish(service, login, locked_page(until))
+    if not service.accounts.check_password(username, password) or user is None or user.disabled:
+        if name.last:
+            return finish(service, login, locked_page(name.until))
         return pages.page("login.html", status=401, error=WRONG_CREDENTIALS, username=username, **context)
-    service.accounts.reset_failures(username)
-    _send_code(service, login["_id"], user, {"stage": "otp", "user": username, "code_failures": 0, "resends": 0})
-    return redirect(service.endpoint("otp"), code=303)
+    limits.give_back(store, address, name)
+    if _is_locked(user):
+        return finish(service, login, locked_page(user.locked_until))  # type: ignore[arg-type]
+    if user.role == "patient":
+        problem = patient_account_problem(service.resources, user.fhir_user)
+        if problem is not None:
+            return finish(service, login, _not_eligible(problem))
+    code = _new_code()
+    handle = _advance(service, login, {"stage": "otp", "user": username, "resends": 0, **_code_fields(code)})
+    if handle is None:
+        return expired()
+    _send(service, user, code)
+    return _with_cookie(service, redirect(service.endpoint("otp"), code=303), handle)
 
 
-def _send_code(service: AuthService, login_id: str, user: User, updates: dict[str, Any]) -> None:
-    code = f"{secrets.randbelow(10**6):06d}"
-    service.auth_store.logins.update_one({"_id": login_id}, {"$set": {
-        **updates, "code": hash_secret(code), "code_exp": utcnow() + CODE_LIFETIME}})
+def _new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def _code_fields(code: str) -> dict[str, Any]:
+    return {"code": hash_secret(code), "code_exp": utcnow() + CODE_LIFETIME}
+
+
+def _send(service: AuthService, user: User, code: str) -> None:
     service.sms.send(user.phone, f"ЕМК: код для входа {code}. Никому его не сообщайте. Действует 5 минут.")
 
 
@@ -139,6 +218,9 @@ def _masked(phone: str) -> str:
 
 
 def code_step(service: AuthService) -> Response:
+    blocked = _address_blocked(service)
+    if blocked is not None:
+        return too_many_page(blocked)
     login = current(service, "otp")
     if login is None:
         return expired()
@@ -146,36 +228,55 @@ def code_step(service: AuthService) -> Response:
     if user is None or user.disabled:
         return finish(service, login, expired())
     if _is_locked(user):
-        return finish(service, login, locked_page(user.locked_until))
+        return finish(service, login, locked_page(user.locked_until))  # type: ignore[arg-type]
     context = {"action": service.endpoint("otp"), "csrf": login["csrf"], "phone": _masked(user.phone),
                "resends_left": MAX_RESENDS - login["resends"]}
     if request.method == "GET":
         return pages.page("otp.html", **context)
     if request.form.get("action") == "resend":
-        if login["resends"] >= MAX_RESENDS:
-            return _lock(service, login, user)
-        _send_code(service, login["_id"], user, {"resends": login["resends"] + 1})
-        context["resends_left"] = MAX_RESENDS - login["resends"] - 1
-        return pages.page("otp.html", info="Новый код отправлен. A new code was sent.", **context)
+        return _resend(service, login, user, context)
     code = str(request.form.get("code", "")).strip()
     if aware(login["code_exp"]) <= utcnow():
         return pages.page("otp.html", status=401, error="Срок действия кода истёк: запросите новый. "
                                                         "The code expired: ask for a new one.", **context)
+    address = limits.reserve_address(service.auth_store, service.settings.login_failures_per_ip)
+    if not address.allowed:
+        return too_many_page(address)
+    left = service.accounts.take_code_attempt(user.username)
+    if left is None:  # locked, or the last guesses are being checked by other requests
+        return _lock(service, login, user)
     if not (len(code) == 6 and code.isdigit() and verify_secret(code, login["code"])):
-        failures = login["code_failures"] + 1
-        if failures >= MAX_CODE_FAILURES:
+        if left == 0:
             return _lock(service, login, user)
-        service.auth_store.logins.update_one({"_id": login["_id"]}, {"$set": {"code_failures": failures}})
-        left = MAX_CODE_FAILURES - failures
         return pages.page("otp.html", status=401, error=f"Неверный код, осталось попыток: {left}. "
                                                         f"Wrong code, attempts left: {left}.", **context)
+    limits.give_back(service.auth_store, address)
     after = "consent" if login["request"] is not None else "manage"
-    service.auth_store.logins.update_one({"_id": login["_id"]}, {
-        "$set": {"stage": after, "auth_time": int(utcnow().timestamp())}, "$unset": {"code": ""}})
-    return redirect(service.endpoint(after), code=303)
+    handle = _advance(service, login, {"stage": after, "auth_time": int(utcnow().timestamp()), "code": None,
+                                       "code_exp": None})
+    if handle is None:
+        return expired()
+    service.accounts.login_completed(user.username)
+    limits.forget_name(service.auth_store, user.username, limits.client_address())
+    return _with_cookie(service, redirect(service.endpoint(after), code=303), handle)
 
 
-def _lock(service: AuthService, login: dict[str, Any], user: User) -> Response:
-    until = utcnow() + LOCK_TIME
-    service.accounts.lock(user.username, until)
+def _resend(service: AuthService, login: dict[str, Any], user: User, context: dict[str, Any]) -> Response:
+    """A new code replaces the old one; the count is taken atomically, so parallel requests cannot
+    send more than ``MAX_RESENDS`` messages."""
+    code = _new_code()
+    taken = service.auth_store.logins.find_one_and_update(
+        {"_id": login["_id"], "stage": "otp", "resends": {"$lt": MAX_RESENDS}},
+        {"$inc": {"resends": 1}, "$set": _code_fields(code)}, projection={"resends": 1}, return_document=True)
+    if taken is None:
+        return _lock(service, login, user, code_budget=None)
+    _send(service, user, code)
+    context["resends_left"] = MAX_RESENDS - int(taken["resends"])
+    return pages.page("otp.html", info="Новый код отправлен. A new code was sent.", **context)
+
+
+def _lock(service: AuthService, login: dict[str, Any], user: User, code_budget: int | None = 1) -> Response:
+    """End the login and lock the account; after a lock for wrong codes (``code_budget`` 1) one
+    more wrong code locks it again."""
+    until = service.accounts.lock(user.username, utcnow() + LOCK_TIME, code_budget=code_budget)
     return finish(service, login, locked_page(until))

@@ -10,6 +10,7 @@
 | ``auth_tokens`` | SHA-256 of the access token | issued tokens; ``rt`` the SHA-256 of the refresh token (tokens.py) |
 | ``auth_launches`` | random | EHR launch contexts (app_launch.py) |
 | ``auth_jti`` | client + jti | client assertions already used (backend_services.py) |
+| ``auth_limits`` | kind + subject | failed sign-ins per client address and per user name and address (limits.py) |
 
 Short-lived documents carry ``purge`` (a date) under a TTL index, so MongoDB deletes them once
 useless; the code never relies on that for expiry and checks the times itself.
@@ -34,6 +35,7 @@ INDEXES: dict[str, list[IndexModel]] = {
                     IndexModel([("subject", ASCENDING), ("iat", ASCENDING)], name="subject")],
     "auth_launches": [TTL],
     "auth_jti": [TTL],
+    "auth_limits": [TTL, IndexModel([("name", ASCENDING)], name="name", sparse=True)],
 }
 
 
@@ -85,3 +87,7 @@ class AuthStore:
     @property
     def jti(self) -> Collection:
         return self.db["auth_jti"]
+
+    @property
+    def limits(self) -> Collection:
+        return self.db["auth_limits"]
