@@ -3,6 +3,8 @@
 clients: ``add``, ``list``, ``remove``, ``secret`` (a new secret for a confidential client);
 users: ``add``, ``list``, ``remove``, ``password``, ``unlock``, ``revoke`` (every token of a user).
 Passwords are read from the terminal (or ``--password-stdin``), never from the command line.
+``users add --role patient`` refuses a Patient that cannot hold an account (under 15, no MHI
+policy, inactive, absent: access_policy.patient_account_problem) with exit status 2.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from typing import Any
 from fhir_server import config
 from fhir_server.auth.accounts import ROLES, Accounts, User
 from fhir_server.auth.clients import AUTH_METHODS, USER_GRANTS, Client, ClientRegistry
+from fhir_server.auth.eligibility import patient_account_problem
 from fhir_server.auth.storage import AuthStore
 from fhir_server.auth.tokens import TokenService
+from fhir_server.db import Store
+from fhir_server.storage import ResourceStore
 
 
 def add_commands(sub: Any) -> None:
@@ -134,6 +139,12 @@ def _client_secret(args: argparse.Namespace, store: AuthStore) -> int:
 
 def _user_add(args: argparse.Namespace, store: AuthStore) -> int:
     user = User(args.username, args.role, args.phone, args.name, fhir_user=args.fhir_user, links=args.link)
+    if user.role == "patient":
+        # The card opens to its own patient from 15 with an MHI policy: refuse before asking for a password.
+        resources = ResourceStore(Store(client=store.db.client, db=store.db))
+        problem = patient_account_problem(resources, user.fhir_user)
+        if problem is not None:
+            raise ValueError(f"no patient account for {user.fhir_user or 'a missing --fhir-user'}: {problem}")
     Accounts(store).create(user, _read_password(args.password_stdin))
     print(f"user {args.username} created")
     return 0

@@ -13,6 +13,8 @@ from fhir_server.auth.accounts import Accounts
 from fhir_server.auth.clients import ClientRegistry
 from fhir_server.auth.storage import AuthStore
 from fhir_server.db import Store
+from fhir_server.storage import ResourceStore
+from tests.auth.helpers import load, patient
 
 
 @pytest.fixture()
@@ -49,7 +51,8 @@ def test_clients_add_list_secret_remove(cli_env, capsys, tmp_path):
     assert _main("clients", "add", "bad", "--name", "x", "--scope", "user/*.rs") == 2  # no redirect URI
 
 
-def test_users_add_password_unlock_revoke_remove(cli_env, capsys, monkeypatch):
+def test_users_add_password_unlock_revoke_remove(cli_env, store, capsys, monkeypatch):
+    load(ResourceStore(store), [patient("p1", "Ivanova", "1980-05-01")])  # an adult with an MHI policy
     monkeypatch.setattr("sys.stdin", io.StringIO("long enough password\n"))
     assert _main("users", "add", "anna", "--role", "patient", "--phone", "+79990000001", "--fhir-user",
                  "Patient/p1", "--password-stdin") == 0
@@ -59,7 +62,7 @@ def test_users_add_password_unlock_revoke_remove(cli_env, capsys, monkeypatch):
     assert _main("users", "password", "anna", "--password-stdin") == 0
     assert accounts.check_password("anna", "another password")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert _main("users", "add", "x", "--role", "patient", "--phone", "1", "--fhir-user", "Patient/x",
+    assert _main("users", "add", "x", "--role", "patient", "--phone", "1", "--fhir-user", "Patient/p1",
                  "--password-stdin") == 2
     monkeypatch.setattr("sys.stdin", io.StringIO("guardian password\n"))
     assert _main("users", "add", "olga", "--role", "guardian", "--phone", "+7999", "--link", "rp1", "--link", "rp2",
@@ -92,6 +95,10 @@ def test_demo_accounts_and_clients(store, tmp_path):
     assert registry.get("demo-confidential").check_client_secret("demo-confidential-secret")
     assert (tmp_path / "demo-backend-key.jwk.json").exists()
     from fhir_server.access_policy import eligible_children
-    from fhir_server.storage import ResourceStore
+    from fhir_server.auth.eligibility import patient_account_problem
+    resources = ResourceStore(store)
+    for user in USERS:
+        if user.role == "patient":  # anna (adult) and dasha (16), both with an MHI policy
+            assert patient_account_problem(resources, user.fhir_user) is None, user.username
     assert eligible_children(ResourceStore(store), ["demo-olga-misha", "demo-olga-dasha"]) == [
         ("demo-olga-misha", "demo-misha")]
