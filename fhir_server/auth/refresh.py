@@ -6,13 +6,19 @@ is claimed atomically after every check passed, so two concurrent refreshes cann
 and a failed attempt (say, a scope escalation) does not burn a good token. Presenting a retired
 refresh token again is a replay: the whole family is revoked (OAuth 2.0 Security BCP, RFC 9700
 section 4.14).
+
+A public app may refresh without ``client_id`` (SMART's JavaScript fhirclient sends only
+``grant_type`` and ``refresh_token``): when a request carries no client identification at all,
+the client is the one the refresh token was issued to, provided that client is public
+(``token_endpoint_auth_method`` ``none``), which proves nothing more than ``client_id`` would.
+A confidential client must still authenticate.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidGrantError, InvalidScopeError
 from authlib.oauth2.rfc6749.grants import RefreshTokenGrant
 
 from fhir_server.auth.scopes import Scopes, narrow
@@ -28,6 +34,25 @@ class SmartRefreshTokenGrant(RefreshTokenGrant):  # type: ignore[misc]
     @property
     def service(self) -> Any:
         return self.server.service
+
+    def authenticate_token_endpoint_client(self) -> Any:
+        if self._identifies_client():
+            return super().authenticate_token_endpoint_client()
+        token = self.service.tokens.find(self.request.form.get("refresh_token"), "refresh_token")
+        if token is None or token.kind != "refresh_token":
+            raise InvalidGrantError("The refresh token is invalid, expired or revoked")
+        client = self.service.clients.get(token.client_id)
+        if client is None or not client.is_public:
+            raise InvalidClientError(status_code=401, description="The client must authenticate")
+        self.request.auth_method = "none"
+        self.server.send_signal("after_authenticate_client", client=client, grant=self)
+        return client
+
+    def _identifies_client(self) -> bool:
+        """Whether the request names or authenticates a client in any of the usual ways."""
+        form = self.request.form
+        return bool(self.request.payload.client_id or self.request.headers.get("Authorization")
+                    or form.get("client_assertion") or form.get("client_assertion_type") or form.get("client_secret"))
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
         token = self.service.tokens.find(refresh_token, "refresh_token")

@@ -97,6 +97,35 @@ def test_refresh_token_of_another_client_or_wrong_grant_type(smart):
     assert response.status_code == 400 and response.get_json()["error"] == "unsupported_grant_type"
 
 
+def test_a_public_app_refreshes_without_client_id(smart):
+    """SMART's JavaScript fhirclient 2.6 refreshes a public app with grant_type and refresh_token only."""
+    token = smart.token("anna", scope=OFFLINE)
+    bare = {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+    refreshed = smart.web.post("/auth/token", data=bare)
+    assert refreshed.status_code == 200, refreshed.get_data(as_text=True)
+    body = refreshed.get_json()
+    assert body["patient"] == "p1" and body["refresh_token"] != token["refresh_token"]
+    assert smart.fhir("GET", "Patient/p1", body["access_token"]).status_code == 200
+    # rotation and replay detection hold without client_id too
+    replay = smart.web.post("/auth/token", data=bare)
+    assert replay.status_code == 400 and replay.get_json()["error"] == "invalid_grant"
+    assert smart.fhir("GET", "Patient/p1", body["access_token"]).status_code == 401
+    unknown = smart.web.post("/auth/token", data={"grant_type": "refresh_token", "refresh_token": "nope"})
+    assert unknown.status_code == 400 and unknown.get_json()["error"] == "invalid_grant"
+
+
+def test_a_confidential_app_must_still_authenticate_to_refresh(smart):
+    token = smart.token("anna", client_id="secret-app", scope=OFFLINE)
+    bare = {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+    anonymous = smart.web.post("/auth/token", data=bare)
+    assert anonymous.status_code == 401 and anonymous.get_json()["error"] == "invalid_client"
+    named_only = smart.web.post("/auth/token", data={**bare, "client_id": "secret-app"})
+    assert named_only.status_code in (400, 401) and named_only.get_json()["error"] == "invalid_client"
+    # the refused attempts did not burn the refresh token
+    authenticated = smart.web.post("/auth/token", data=bare, headers=_basic())
+    assert authenticated.status_code == 200, authenticated.get_data(as_text=True)
+
+
 def test_online_access_refresh_lives_shorter(smart):
     smart.token("anna", scope="launch/patient patient/*.rs online_access")
     smart.token("boris", scope=OFFLINE)
