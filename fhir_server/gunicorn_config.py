@@ -6,15 +6,25 @@ table with every interaction module, the structure validators of every resource 
 index-extraction plans. The workers inherit them (copy-on-write), so none of that lands on the
 first requests a worker serves, and the objects built are frozen out of the cyclic collector,
 which would otherwise walk them all on every full collection.
+
+``FHIR_AUTH=off`` serves every card without a token, so it is allowed on loopback only. The
+``--bind`` given to gunicorn decides where it listens, not ``FHIR_HOST``, so the check runs where
+the sockets are bound: once they are (``when_ready``, and again after a ``SIGHUP`` reload), the
+master halts with status 2, before any worker serves a request, when authorization is off and any
+listener is not a loopback TCP address (a Unix socket included: whoever proxies it decides who
+reaches it).
 """
 
 from __future__ import annotations
 
 import gc
+import ipaddress
 import logging
 import os
 import time
 from typing import Any
+
+EXIT_CONFIGURATION = 2  # as ``python -m fhir_server`` exits on a configuration error
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +53,40 @@ def warm_up() -> None:
 
 def on_starting(server: Any) -> None:
     warm_up()
+
+
+def _loopback(listener: Any) -> bool:
+    """Whether a bound listener is reachable from this host only."""
+    try:
+        address = listener.sock.getsockname()
+    except OSError:
+        return False
+    if not isinstance(address, tuple):
+        return False  # a Unix socket
+    try:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool((mapped or ip).is_loopback)
+
+
+def refuse_open_listeners(server: Any, auth_enabled: bool) -> None:
+    """Halt the gunicorn master when authorization is off and it listens beyond loopback."""
+    if auth_enabled:
+        return
+    exposed = [str(listener) for listener in server.LISTENERS if not _loopback(listener)]
+    if exposed:
+        server.halt(reason=f"FHIR_AUTH=off is only allowed when every listener is on loopback; refusing to serve "
+                           f"every card without a token on {', '.join(exposed)} (bind to 127.0.0.1 or set "
+                           f"FHIR_AUTH=on)", exit_status=EXIT_CONFIGURATION)
+
+
+def when_ready(server: Any) -> None:
+    from fhir_server.config import from_env
+
+    refuse_open_listeners(server, from_env().auth_enabled)
+
+
+def on_reload(server: Any) -> None:
+    when_ready(server)

@@ -29,6 +29,9 @@ class FhirGunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def run_gunicorn(settings: Settings, workers: int | None = None) -> None:
+    def listeners_checked(server: Any) -> None:
+        gunicorn_config.refuse_open_listeners(server, settings.auth_enabled)
+
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": workers or gunicorn_config.workers,
@@ -37,5 +40,7 @@ def run_gunicorn(settings: Settings, workers: int | None = None) -> None:
         "accesslog": os.environ.get("FHIR_ACCESS_LOG") or None,
         "timeout": gunicorn_config.timeout,
         "on_starting": gunicorn_config.on_starting,
+        "when_ready": listeners_checked,
+        "on_reload": listeners_checked,
     }
     FhirGunicorn(settings, options).run()
