@@ -12,6 +12,7 @@ revocation endpoints.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from fhir_server.auth.tokens import Authorization
 if TYPE_CHECKING:
     from fhir_server.auth.server import AuthService
 
+log = logging.getLogger(__name__)
 ALGORITHMS = ["RS384", "ES384"]
 MAX_ASSERTION_LIFETIME = 300  # seconds (SMART: exp no more than five minutes in the future)
 JWKS_CACHE_SECONDS = 300
@@ -63,11 +65,17 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         return [self.service.endpoint(n) for n in names]
 
     def resolve_client_public_key(self, client: Any) -> KeySet:
+        """The keys of a ``private_key_jwt`` client. Any other client (public, secret) has none and
+        cannot authenticate this way; answers stay plain, the details go to the log only (an
+        exception's text would show the server's view of a JWKS URL: addresses, ports, errors)."""
+        if client.auth_method != self.CLIENT_AUTH_METHOD or not (client.jwks or client.jwks_uri):
+            raise InvalidClientError(description="Client authentication failed")
         try:
             jwks = client.jwks or fetch_jwks(client.jwks_uri)
             return KeySet.import_key_set(jwks)
         except (requests.RequestException, ValueError, JoseError) as exc:
-            raise InvalidClientError(description=f"The client's public keys cannot be obtained: {exc}") from exc
+            log.warning("client %s: its public keys cannot be obtained: %s", client.client_id, exc)
+            raise InvalidClientError(description="The client's public keys could not be obtained") from exc
 
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:

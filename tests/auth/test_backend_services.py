@@ -152,3 +152,21 @@ def test_private_key_jwt_authenticates_introspection(smart, keys):
                                                         "client_assertion": value})
     body = response.get_json()
     assert body["active"] is True and body["client_id"] == "backend" and "patient" not in body
+
+
+@pytest.mark.parametrize("client_id", ["public-app", "secret-app"])
+def test_an_assertion_naming_a_client_without_keys_gets_a_plain_invalid_client(smart, keys, client_id):
+    response = _token(smart, assertion(client_id, keys["RS384"], "RS384"))
+    body = response.get_json()
+    assert response.status_code in (400, 401) and body["error"] == "invalid_client"
+    assert body["error_description"] == "Client authentication failed", body
+
+
+def test_keys_that_cannot_be_fetched_give_no_internal_details(smart, keys):
+    from fhir_server.embedded_mongo import free_port
+
+    _register(smart, "backend-down", jwks_uri=f"http://127.0.0.1:{free_port()}/jwks.json")  # nothing listens
+    response = _token(smart, assertion("backend-down", keys["RS384"], "RS384"))
+    body = response.get_json()
+    assert response.status_code in (400, 401) and body["error"] == "invalid_client"
+    assert body["error_description"] == "The client's public keys could not be obtained", body
