@@ -13,7 +13,10 @@ issued from the first (RFC 6749 section 4.1.2).
 
 EHR launch: the EHR (a clinician's or ambulance crew's token, or a backend service) asks
 ``POST /auth/launch`` for a launch id bound to a patient (and encounter); the app receives it with
-``iss`` and passes it back as ``launch``; the token response then carries that context.
+``iss`` and passes it back as ``launch``; the token response then carries that context. A launch
+id is single use: the first authorization request that presents it claims it atomically, and any
+other request with it is refused, so a launch id seen in a URL or a log cannot start a second
+authorization for the same patient.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 CODE_LIFETIME = timedelta(minutes=2)
 REQUEST_LIFETIME = timedelta(minutes=30)
 LAUNCH_LIFETIME = timedelta(minutes=10)
+UNKNOWN_LAUNCH = "Unknown, expired or already used 'launch'"
 
 
 class SmartAuthorizationCodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
@@ -103,8 +107,9 @@ class SmartLaunchRules:
         if not data.get("state"):
             raise InvalidRequestError("'state' is required")
         launch = data.get("launch")
-        if launch and resolve_launch(self.service, launch, grant.request.client.get_client_id()) is None:
-            raise InvalidRequestError("Unknown or expired 'launch'")
+        holder = getattr(grant.request, "request_id", None)  # set when a kept request is replayed
+        if launch and resolve_launch(self.service, launch, grant.request.client.get_client_id(), holder) is None:
+            raise InvalidRequestError(UNKNOWN_LAUNCH)
 
 
 # -- EHR launch contexts -------------------------------------------------------------------------
@@ -119,13 +124,27 @@ def create_launch(service: AuthService, patient: str, encounter: str | None = No
     return launch
 
 
-def resolve_launch(service: AuthService, launch: str, client_id: str) -> dict[str, Any] | None:
+def resolve_launch(service: AuthService, launch: str, client_id: str, holder: str | None = None) -> dict[str, Any] | None:
+    """The launch context, if it is alive, for this client, and not claimed by another request
+    than ``holder`` (the kept authorization request that claimed it)."""
     doc = service.auth_store.launches.find_one({"_id": launch})
     if not doc or aware(doc["exp"]) <= utcnow():
         return None
     if doc.get("client_id") and doc["client_id"] != client_id:
         return None
+    if doc.get("claimed") is not None and doc["claimed"] != holder:
+        return None
     return doc
+
+
+def claim_launch(service: AuthService, launch: str, client_id: str, holder: str) -> bool:
+    """Bind an unclaimed launch id to the authorization request ``holder``, atomically: of two
+    requests presenting the same id at once only one gets it."""
+    claimed = service.auth_store.launches.find_one_and_update(
+        {"_id": launch, "claimed": None, "exp": {"$gt": utcnow()},
+         "$or": [{"client_id": None}, {"client_id": client_id}]},
+        {"$set": {"claimed": holder}})
+    return claimed is not None
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -145,9 +164,13 @@ def authorize(service: AuthService) -> Response:
                              error.get_error_description() or error.error, status=400)
     params = {k: v for k, v in oauth_request.payload.data.items()}
     request_id = uuid.uuid4().hex
+    client_id = grant.client.get_client_id()
+    if params.get("launch") and not claim_launch(service, params["launch"], client_id, request_id):
+        error = InvalidRequestError(UNKNOWN_LAUNCH, state=params.get("state"), redirect_uri=grant.redirect_uri)
+        return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
     now = utcnow()
     service.auth_store.requests.insert_one({"_id": request_id, "params": params, "uri": oauth_request.uri,
-                                            "client_id": grant.client.get_client_id(),
+                                            "client_id": client_id,
                                             "purge": now + REQUEST_LIFETIME})
     return login.start(service, request_id)
 
@@ -167,7 +190,7 @@ def issue_code(service: AuthService, request_id: str, user: Authorization | None
         return pages.message("Сеанс входа истёк / The sign-in session expired",
                              "Вернитесь в приложение и начните заново. Go back to the app and start again.",
                              status=400)
-    replay = StoredRequest(kept["uri"], kept["params"])
+    replay = StoredRequest(kept["uri"], kept["params"], request_id)
     server = service.server
     try:
         grant = server.get_consent_grant(request=replay, end_user=user)

@@ -7,6 +7,8 @@ After the two-stage login the user sees what the app asked for and decides:
 - the **patient**: a patient's own card; for a guardian a picker of the children they may act for
   today (active, verified link, under 15); for a clinician the patients in their care, or any
   patient by id or MHI policy number when they declare an emergency (break-the-glass, ``BTG``);
+  without an emergency, a patient who does not exist gets the same answer as one out of their care,
+  so the screen cannot be used to learn which ids and policy numbers exist;
   an ambulance crew member always names the patient and declares emergency treatment (``ETREAT``);
   an EHR launch fixes the patient (and encounter);
 - break-the-glass grants are read-only, carry no refresh token, and every access is audited.
@@ -57,6 +59,10 @@ CARD_TYPES = {
     "Organization": "Медицинские организации · Organizations",
 }
 CARE_LIST_LIMIT = 50
+NO_CARE_RELATIONSHIP = ("Без лечащих отношений доступ возможен только в экстренном случае: укажите пациента и "
+                        "отметьте экстренный доступ. Without a care relationship, name the patient and declare "
+                        "emergency treatment.")
+NO_SUCH_PATIENT = "Пациент не найден. No such patient."
 
 
 def patient_label(service: AuthService, patient_id: str) -> str:
@@ -100,7 +106,8 @@ def screen(service: AuthService) -> Response:
         return login_flow.finish(service, login, login_flow.expired())
     params = kept["params"]
     requested = client.get_allowed_scope(params.get("scope")) or ""
-    launch = resolve_launch(service, params["launch"], client.client_id) if params.get("launch") else None
+    launch = resolve_launch(service, params["launch"], client.client_id, login["request"]) if params.get("launch") \
+        else None
     view = _view(service, user, requested, launch)
     context = {"action": service.endpoint("consent"), "csrf": login["csrf"], "client_name": client.name,
                "user_name": user.name or user.username, "scope": requested,
@@ -162,19 +169,19 @@ def _decide(service: AuthService, user: User, requested: str, launch: dict[str, 
         if launch is not None:
             patient, encounter = launch["patient"], launch.get("encounter")
         elif view["choices"] or view["patient_entry"]:
-            typed = str(form.get("patient_lookup") or "")
-            patient = find_patient(service, typed) if typed.strip() else (form.get("patient") or None)
-            if typed.strip() and patient is None:
-                raise ValueError("Пациент не найден. No such patient.")
+            named = str(form.get("patient_lookup") or "").strip() or str(form.get("patient") or "").strip()
+            patient = find_patient(service, named) if named else None
+            if named and patient is None:
+                # Without an emergency, an unknown patient is answered like one out of care: the
+                # screen must not tell who exists. With one, the clinician may open any card anyway.
+                raise ValueError(NO_SUCH_PATIENT if emergency else NO_CARE_RELATIONSHIP)
         practitioner = (user.fhir_user or "").removeprefix("Practitioner/")
         in_care = user.role == "clinician" and patient in access_policy.care_patients(service.resources, practitioner)
         wants_patient = launch is not None or "launch/patient" in smart_scopes.Scopes(requested) or any(
             s.context == "patient" for s in smart_scopes.Scopes(requested).resource)
         if (user.role == "ambulance" and wants_patient) or (patient and not in_care):
             if not (emergency and patient):
-                raise ValueError("Без лечащих отношений доступ возможен только в экстренном случае: укажите пациента "
-                                 "и отметьте экстренный доступ. Without a care relationship, name the patient and "
-                                 "declare emergency treatment.")
+                raise ValueError(NO_CARE_RELATIONSHIP)
         if emergency and patient:
             purpose = "ETREAT" if user.role == "ambulance" else "BTG"
             reason = str(form.get("reason") or "").strip()[:500] or None

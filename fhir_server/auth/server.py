@@ -56,14 +56,16 @@ class PublicUrlRequest(OAuth2Request):
 
 
 class StoredRequest(OAuth2Request):
-    """An authorization request kept while the user logs in, replayed when they consent."""
+    """An authorization request kept while the user logs in, replayed when they consent;
+    ``request_id`` is its key in ``auth_requests`` (the holder of its EHR launch id)."""
 
-    def __init__(self, uri: str, params: dict[str, str]) -> None:
+    def __init__(self, uri: str, params: dict[str, str], request_id: str | None = None) -> None:
         from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 
         super().__init__(method="GET", uri=uri)
         self.payload = BasicOAuth2Payload(params)
         self._params = params
+        self.request_id = request_id
 
     @property
     def args(self) -> dict[str, str]:

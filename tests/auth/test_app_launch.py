@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 
@@ -193,3 +196,68 @@ def test_login_pages_are_not_cached_nor_framed(smart):
     assert page.headers["Cache-Control"] == "no-store" and page.headers["X-Frame-Options"] == "DENY"
     assert "Access-Control-Allow-Origin" not in page.headers
     assert REDIRECT not in page.get_data(as_text=True)
+
+
+def _launched(smart, launch: str, challenge: str | None = None):
+    """A browser of its own asks to authorize with ``launch``."""
+    smart.fresh_browser()
+    return smart.authorize(smart.authorize_params("secret-app", scope="launch patient/*.rs openid fhirUser",
+                                                  challenge=challenge, launch=launch))
+
+
+def test_a_launch_id_is_used_once(smart):
+    launch = create_launch(smart.service, "p2", "enc-p2", client_id="secret-app")
+    verifier, challenge = pkce_pair()
+    first = _launched(smart, launch, challenge)
+    assert first.status_code == 302 and first.headers["Location"].endswith("/auth/login")
+    first_browser = smart.web
+    again = _launched(smart, launch)
+    assert redirect_params(again)["error"] == "invalid_request"
+    smart.web = first_browser  # the first use goes on to a token with the launch context
+    assert smart.password("doc").status_code == 303
+    assert smart.code(smart.last_code("+79990000005")).status_code == 303
+    params = redirect_params(smart.consent())
+    token = smart.exchange(params["code"], verifier, client_id="secret-app", basic=("secret-app", SECRET))
+    assert token.status_code == 200 and token.get_json()["patient"] == "p2"
+
+
+def test_parallel_uses_of_one_launch_id_let_one_through(smart):
+    launch = create_launch(smart.service, "p2", client_id="secret-app")
+    query = urlencode(smart.authorize_params("secret-app", scope="launch patient/*.rs", launch=launch))
+    barrier = threading.Barrier(12)
+
+    def use(_: int) -> str:
+        web = smart.app.test_client()
+        barrier.wait()
+        return web.get(f"/auth/authorize?{query}").headers["Location"]
+
+    with ThreadPoolExecutor(12) as pool:
+        locations = list(pool.map(use, range(12)))
+    assert sum(location.endswith("/auth/login") for location in locations) == 1, locations
+
+
+def _clinician_at_consent(smart) -> None:
+    smart.fresh_browser()
+    assert smart.authorize(smart.authorize_params("secret-app", scope="launch/patient patient/*.rs")).status_code == 302
+    assert smart.password("doc").status_code == 303
+    assert smart.code(smart.last_code("+79990000005")).status_code == 303
+
+
+def _choose(smart, **form: str):
+    page = smart.web.get("/auth/consent")
+    return smart.web.post("/auth/consent", data={"csrf": smart.csrf(page), "decision": "allow", **form})
+
+
+def test_consent_does_not_tell_an_unknown_patient_from_one_out_of_care(smart):
+    _clinician_at_consent(smart)
+    mhi = smart.service.resources.current("Patient", "p3")["res"]["identifier"][0]["value"]
+    answers = {typed: _choose(smart, patient_lookup=typed) for typed in ("p3", mhi, "nobody", "7700000000099999")}
+    assert {(a.status_code, a.get_data(as_text=True)) for a in answers.values()} == {
+        (400, answers["p3"].get_data(as_text=True))}
+    assert "emergency" in answers["p3"].get_data(as_text=True)
+    # declaring an emergency for a patient who does not exist grants nothing
+    for form in ({"patient_lookup": "nobody"}, {"patient": "nobody"}):
+        refused = _choose(smart, emergency="yes", reason="test", **form)
+        assert refused.status_code == 400 and "No such patient" in refused.get_data(as_text=True)
+    granted = _choose(smart, patient_lookup=mhi, emergency="yes", reason="unconscious")
+    assert granted.status_code == 302 and "code=" in granted.headers["Location"]
