@@ -11,13 +11,17 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+# Resources that take compartments from what they point at, by target (fhir_server.linked_compartments):
+# few documents have links, so the index is sparse.
+LINK_INDEXES = [IndexModel([("lk", ASCENDING)], name="links", sparse=True)]
 # System history reads current versions by time too (type history uses the search layer's t, lu).
-CURRENT_VERSION_INDEXES = [IndexModel([("lu", DESCENDING)], name="updated")]
+CURRENT_VERSION_INDEXES = [IndexModel([("lu", DESCENDING)], name="updated"), *LINK_INDEXES]
 
 HISTORY_INDEXES = [
     IndexModel([("t", ASCENDING), ("id", ASCENDING), ("vid", DESCENDING)], name="instance"),
     IndexModel([("t", ASCENDING), ("lu", DESCENDING)], name="type_updated"),
     IndexModel([("lu", DESCENDING)], name="updated"),
+    *LINK_INDEXES,
 ]
 
 

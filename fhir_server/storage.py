@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from fhir_server import read_cache
+from fhir_server import linked_compartments, read_cache
 from fhir_server.db import Store
 from fhir_server.errors import Conflict, PreconditionFailed
 from fhir_server.search.custom import sync as sync_search_parameters
@@ -54,10 +54,13 @@ def stamp_meta(resource: dict[str, Any], vid: int, updated: datetime) -> dict[st
     return out
 
 
-def current_document(resource: dict[str, Any], vid: int, updated: datetime, method: str) -> Doc:
+def current_document(resource: dict[str, Any], vid: int, updated: datetime, method: str,
+                     user_written: bool = False) -> Doc:
+    """The stored document of a version; ``user_written`` marks one written with a user's token
+    (patient, guardian, clinician): such a version never counts as a fact of care (docs/auth.md)."""
     rtype, rid = resource["resourceType"], resource["id"]
     extracted = extract(resource)
-    return {
+    doc = {
         "_id": f"{rtype}/{rid}",
         "t": rtype,
         "id": rid,
@@ -70,6 +73,12 @@ def current_document(resource: dict[str, Any], vid: int, updated: datetime, meth
         "s": extracted.sort,
         "cmp": extracted.compartments,
     }
+    if user_written:
+        doc["uw"] = True
+    targets = linked_compartments.links(resource)
+    if targets:
+        doc["lk"] = targets
+    return doc
 
 
 def superseded(current: Doc) -> Doc:
@@ -81,15 +90,24 @@ def superseded(current: Doc) -> Doc:
         doc["cmp"] = current.get("cmp", [])
     else:
         doc["res"] = current["res"]
+        # Kept with the version: who may read it is decided by the compartments it had.
+        doc["cmp"] = current.get("cmp", [])
+        if "lk" in current:
+            doc["lk"] = current["lk"]
     return doc
 
 
 class ResourceStore:
     """Reads and versioned writes. Methods taking ``session`` run inside the caller's transaction."""
 
-    def __init__(self, store: Store, cache: read_cache.ReadCache | None = None) -> None:
+    def __init__(self, store: Store, cache: read_cache.ReadCache | None = None, *, user_writes: bool = False) -> None:
         self.store = store
         self.cache = cache
+        self.user_writes = user_writes
+
+    def written_by_user(self) -> ResourceStore:
+        """This store for the writes of a user's token: what it stores is marked ``uw``."""
+        return ResourceStore(self.store, self.cache, user_writes=True)
 
     # -- transactions -------------------------------------------------------------------
     def transaction(self, work: Callable[[ClientSession], T]) -> T:
@@ -177,13 +195,46 @@ class ResourceStore:
                previous: Doc | None) -> Doc:
         sync_search_parameters(self.store)  # SearchParameters written elsewhere apply to this write
         updated = now()
-        doc = current_document(stamp_meta(resource, vid, updated), vid, updated, method)
+        doc = current_document(stamp_meta(resource, vid, updated), vid, updated, method, self.user_writes)
+        self._link(doc, session)
         if previous is None:
             _note_write(session, doc["_id"])
             self.store.resources.insert_one(doc, session=session)
         else:
             self._replace(previous, doc, session)
+        if _may_have_dependents(doc, previous, method):
+            self._relink_dependents(doc["_id"], session)
         return doc
+
+    # -- compartments taken from what a resource points at (linked_compartments) ----------
+    def _link(self, doc: Doc, session: ClientSession | None, pending: dict[str, list[str]] | None = None) -> None:
+        if "lk" in doc:
+            linked, _ = linked_compartments.resolve(self.store.resources, doc["lk"], session, pending)
+            doc["cmp"] = linked_compartments.merged(doc["cmp"], linked)
+
+    def _relink_dependents(self, key: str, session: ClientSession, depth: int = 0) -> None:
+        """Resources that follow ``key`` follow its new compartments (with their older versions that
+        followed it too)."""
+        if depth > MAX_LINK_DEPTH:
+            return
+        for dep in self.store.resources.find({"lk": key}, {"t": 1, "id": 1, "res": 1, "lk": 1, "cmp": 1},
+                                             session=session):
+            if self._relink(self.store.resources, dep, session):
+                _note_write(session, dep["_id"])
+                self._relink_dependents(dep["_id"], session, depth + 1)
+            for old in self.store.history.find({"t": dep["t"], "id": dep["id"], "lk": key},
+                                               {"res": 1, "lk": 1, "cmp": 1}, session=session):
+                self._relink(self.store.history, old, session)
+
+    def _relink(self, collection: Any, dep: Doc, session: ClientSession) -> bool:
+        if "res" not in dep:
+            return False  # a deletion keeps the compartments of what it deleted
+        linked, _ = linked_compartments.resolve(self.store.resources, dep["lk"], session)
+        cmp = linked_compartments.merged(extract(dep["res"]).compartments, linked)
+        if cmp == dep.get("cmp"):
+            return False
+        collection.update_one({"_id": dep["_id"]}, {"$set": {"cmp": cmp}}, session=session)
+        return True
 
     def _replace(self, previous: Doc, doc: Doc, session: ClientSession) -> None:
         """Move ``previous`` to history and put ``doc`` in its place, if nobody did so first.
@@ -201,12 +252,36 @@ class ResourceStore:
         """Bulk path for creates with fresh server ids (transaction bundles full of POSTs)."""
         sync_search_parameters(self.store)
         updated = now()
-        docs = [current_document(stamp_meta(resource, 1, updated), 1, updated, "POST") for resource in resources]
+        docs = [current_document(stamp_meta(resource, 1, updated), 1, updated, "POST", self.user_writes)
+                for resource in resources]
+        linking = [doc for doc in docs if "lk" in doc]
+        if linking:
+            # Links may point at resources of the same bundle (a Provenance at the Observations it
+            # records, a Binary at its DocumentReference): resolve against them, chains included.
+            pending = {doc["_id"]: doc["cmp"] for doc in docs}
+            for _ in range(MAX_LINK_DEPTH):
+                before = [list(doc["cmp"]) for doc in linking]
+                for doc in linking:
+                    self._link(doc, session, pending)
+                    pending[doc["_id"]] = doc["cmp"]
+                if before == [doc["cmp"] for doc in linking]:
+                    break
         if docs:
             for doc in docs:
                 _note_write(session, doc["_id"])
             self.store.resources.insert_many(docs, ordered=False, session=session)
         return docs
+
+
+def _may_have_dependents(doc: Doc, previous: Doc | None, method: str) -> bool:
+    """Whether resources following ``doc`` may need their compartments resolved again.
+
+    Only when its compartments changed; a Patient is followed without a lookup (it is its own
+    compartment), and a server-assigned id (POST) is new to the world: nothing points at it yet.
+    """
+    if doc["t"] == "Patient" or (previous is None and method == "POST"):
+        return False
+    return doc["cmp"] != (previous.get("cmp", []) if previous is not None else [])
 
 
 # Current documents each open transaction writes (by id of its session), stamped after the commit.
@@ -229,6 +304,8 @@ def _raise_conflicts(work: Callable[[ClientSession], T], session: ClientSession)
 
 
 HIDDEN = {"i": 0, "r": 0, "s": 0}
+#: How far a chain of links is followed (a Provenance of a Binary of a DocumentReference is 2).
+MAX_LINK_DEPTH = 4
 
 
 def _all_versions(query: dict[str, Any]) -> list[dict[str, Any]]:

@@ -30,9 +30,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from .. import read_cache
+from .. import linked_compartments, read_cache
 from ..db import Store
 from .extract import extract
 
@@ -111,7 +112,8 @@ def run_job(store: Store, job: dict[str, Any], progress: Progress | None = None)
         docs = list(resources.find(page, {"res": 1, "vid": 1}).sort("_id", 1).limit(BATCH))
         if not docs:
             break
-        updates = [UpdateOne({"_id": d["_id"], "vid": d["vid"]}, {"$set": _fields(d["res"])}) for d in docs]
+        updates = [UpdateOne({"_id": d["_id"], "vid": d["vid"]}, {"$set": _fields(resources, d["res"])})
+                   for d in docs]
         try:
             resources.bulk_write(updates, ordered=False)
         finally:  # some updates may be applied even when the write fails
@@ -127,9 +129,14 @@ def run_job(store: Store, job: dict[str, Any], progress: Progress | None = None)
         progress(job)
 
 
-def _fields(resource: dict[str, Any]) -> dict[str, Any]:
+def _fields(resources: Collection, resource: dict[str, Any]) -> dict[str, Any]:
     extracted = extract(resource)
-    return {"i": extracted.entries, "r": extracted.ranges, "s": extracted.sort, "cmp": extracted.compartments}
+    fields = {"i": extracted.entries, "r": extracted.ranges, "s": extracted.sort, "cmp": extracted.compartments}
+    targets = linked_compartments.links(resource)
+    if targets:  # compartments taken from what it points at (docs/auth.md)
+        fields["cmp"] = linked_compartments.merged(fields["cmp"], linked_compartments.resolve(resources, targets)[0])
+        fields["lk"] = targets
+    return fields
 
 
 def reindex_all(store: Store) -> None:
