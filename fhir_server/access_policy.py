@@ -30,12 +30,13 @@ that into AuditEvents after the request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from fhir_server import linked_compartments
 from fhir_server.errors import Forbidden
 from fhir_server.search.extract import extract
 
@@ -57,6 +58,21 @@ HISTORY_ID_LIMIT = 50_000
 #: one is within reach only when every one of its compartments is, or it would carry one patient's
 #: data to another.
 EVERY_COMPARTMENT = frozenset({"Bundle"})
+#: Definitional and terminology resources change how the server validates, indexes and answers for
+#: everyone: only system (backend) tokens and the administrator's command line write them.
+DEFINITIONAL = frozenset({
+    "SearchParameter", "StructureDefinition", "CodeSystem", "ValueSet", "ConceptMap", "NamingSystem",
+    "OperationDefinition", "CompartmentDefinition", "CapabilityStatement", "ImplementationGuide",
+    "StructureMap", "GraphDefinition", "MessageDefinition", "TerminologyCapabilities", "ExampleScenario",
+    "Questionnaire", "PlanDefinition", "ActivityDefinition", "Library", "Measure", "EventDefinition",
+    "ObservationDefinition", "SpecimenDefinition", "ChargeItemDefinition", "EffectEvidenceSynthesis",
+})
+
+
+def needs_every_compartment(resource_type: str) -> bool:
+    """Whether a resource of this type is open only to a token reaching each of its compartments:
+    a Bundle, and resources that take compartments from what they point at (linked_compartments)."""
+    return resource_type in EVERY_COMPARTMENT or linked_compartments.follows_links(resource_type)
 
 
 class AccessPolicy(Protocol):
@@ -67,7 +83,8 @@ class AccessPolicy(Protocol):
     def history_filter(self, resource_type: str | None) -> dict[str, Any]: ...
 
     def check_write(self, resource_type: str, resource: dict[str, Any] | None,
-                    current: dict[str, Any] | None = None) -> None: ...
+                    current: dict[str, Any] | None = None,
+                    pending: Mapping[str, list[str]] | None = None) -> None: ...
 
 
 class OpenAccess:
@@ -83,7 +100,8 @@ class OpenAccess:
         return {}
 
     def check_write(self, resource_type: str, resource: dict[str, Any] | None,
-                    current: dict[str, Any] | None = None) -> None:
+                    current: dict[str, Any] | None = None,
+                    pending: Mapping[str, list[str]] | None = None) -> None:
         return None
 
 
@@ -188,8 +206,14 @@ class TokenPolicy:
         return self.store.version(doc["t"], doc["id"], doc["vid"] - 1) if doc.get("vid", 0) > 1 else None
 
     def _allowed(self, rtype: str, permission: str, compartments: list[str],
-                 entries: Callable[[], list[dict[str, Any]]]) -> bool:
-        every = rtype in EVERY_COMPARTMENT
+                 entries: Callable[[], list[dict[str, Any]]], every: bool | None = None) -> bool:
+        """Whether one scope context lets ``permission`` through for a resource in ``compartments``.
+
+        Reads need one of its compartments within reach (``every``: each, see
+        ``needs_every_compartment``); writes always need each one.
+        """
+        if every is None:
+            every = needs_every_compartment(rtype)
         for context, reach in self.reaches.items():
             if not reach.covers(compartments, every):
                 continue
@@ -218,7 +242,7 @@ class TokenPolicy:
         ``_summary=count``) and condition matches hold nothing the entries could not show.
         """
         clauses = []
-        every = resource_type in EVERY_COMPARTMENT
+        every = needs_every_compartment(resource_type)
         for context, reach in self.reaches.items():
             scope_filter = self.access.scopes.filter(context, resource_type, "s")
             read_filter = self.access.scopes.filter(context, resource_type, "r")
@@ -279,14 +303,34 @@ class TokenPolicy:
                    and self.access.scopes.filter(context, resource_type, "r") == {}
                    for context, reach in self.reaches.items())
 
-    def _permits(self, doc: dict[str, Any], permission: str) -> bool:
-        return self._allowed(doc["t"], permission, self._compartments(doc), lambda: self._entries(doc))
+    def _permits(self, doc: dict[str, Any], permission: str, every: bool | None = None) -> bool:
+        return self._allowed(doc["t"], permission, self._compartments(doc), lambda: self._entries(doc), every)
+
+    def _reaches_all_patients(self) -> bool:
+        return any(reach.patients is None for reach in self.reaches.values())
+
+    def _joins(self, resource_type: str, resource: dict[str, Any],
+               pending: Mapping[str, list[str]] | None) -> tuple[list[str], list[dict[str, Any]]]:
+        """(compartments ``resource`` would join, its index entries), links followed as the store will."""
+        extracted = extract(resource)
+        targets = linked_compartments.links(resource)
+        if not targets:
+            return extracted.compartments, extracted.entries
+        linked, missing = linked_compartments.resolve(self.store.store.resources, targets, pending=pending)
+        if missing and not self._reaches_all_patients():
+            # A target that does not exist is refused like one out of reach: a write never tells
+            # whether a resource the token may not see exists.
+            raise Forbidden(_link_refusal(resource_type))
+        return linked_compartments.merged(extracted.compartments, linked), extracted.entries
 
     def check_write(self, resource_type: str, resource: dict[str, Any] | None,
-                    current: dict[str, Any] | None = None) -> None:
+                    current: dict[str, Any] | None = None,
+                    pending: Mapping[str, list[str]] | None = None) -> None:
         """May this token store ``resource`` (None: delete ``current``, the stored document)?
 
-        The write scope must cover both what is written and what it replaces or deletes.
+        The write scope and reach must cover every compartment both of what is written and of what
+        it replaces or deletes, so that a write never carries data into a card the writer cannot
+        write (docs/auth.md). ``pending``: compartments of resources created by the same bundle.
         """
         if self.read_only:
             raise Forbidden("This token was issued for emergency reading (break-the-glass): it cannot write")
@@ -302,22 +346,29 @@ class TokenPolicy:
                 raise Forbidden(f"This token cannot write {resource_type}/{resource['id']}: update an existing "
                                 f"resource within reach, or create with POST")
         permission = "d" if resource is None else ("u" if existing else "c")
+        replaced = existing if resource is not None else current
         if self.write_rule is not None and not self.write_rule(
-                resource_type, resource, existing["res"] if existing else None):
+                resource_type, resource, replaced.get("res") if replaced else None):
             raise Forbidden(f"This account may not write {resource_type} resources of this kind")
-        if existing is not None and not self._permits(existing, "u"):
+        if existing is not None and not self._permits(existing, "u", every=True):
             raise Forbidden(f"The token's scopes do not allow writing this {resource_type}")
         if resource is not None:
-            extracted = extract(resource)
-            if not self._allowed(resource_type, permission, extracted.compartments, lambda: extracted.entries):
-                raise Forbidden(f"The token's scopes do not allow writing this {resource_type}")
+            compartments, entries = self._joins(resource_type, resource, pending)
+            if not self._allowed(resource_type, permission, compartments, lambda: entries, every=True):
+                raise Forbidden(_link_refusal(resource_type) if linked_compartments.links(resource)
+                                else f"The token's scopes do not allow writing this {resource_type}")
             reference = f"{resource_type}/{resource.get('id', '')}".rstrip("/")
-            self.log.note(self.log.written, extracted.compartments, reference)
+            self.log.note(self.log.written, compartments, reference)
         elif current is not None and not current.get("del"):
-            if not self._permits(current, "d"):
+            if not self._permits(current, "d", every=True):
                 raise Forbidden(f"The token's scopes do not allow deleting this {resource_type}")
         elif not any(self.access.scopes.allows(c, resource_type, "d") for c in self.reaches):
             raise Forbidden(f"The token's scopes do not allow deleting {resource_type} resources")
+
+
+def _link_refusal(resource_type: str) -> str:
+    return (f"This token cannot write this {resource_type}: what it points at must exist and be within "
+            f"the token's reach")
 
 
 # -- turning a token into a policy ----------------------------------------------------------------
@@ -329,6 +380,8 @@ def policy_for(access: Access, store: ResourceStore, today: date | None = None) 
         return TokenPolicy(access, {"system": Reach(None, unattached=True)}, store, write_rule=_no_audit_writes)
     if access.role == "patient":
         own = _reference_id(access.fhir_user, "Patient")
+        if own and patient_account_problem(_current_resource(store, "Patient", own), today) is not None:
+            own = None  # the account stops working the day its Patient stops qualifying
         reach = Reach(frozenset({own}) if own else frozenset())
         return TokenPolicy(access, {"patient": reach, "user": reach}, store, write_rule=_diary_rule(own))
     if access.role == "guardian":
@@ -353,6 +406,11 @@ def _practitioner_policy(access: Access, store: ResourceStore) -> TokenPolicy:
     return TokenPolicy(access, reaches, store, write_rule=_no_reach_writes)
 
 
+def _current_resource(store: ResourceStore, rtype: str, rid: str) -> dict[str, Any] | None:
+    doc = store.current(rtype, rid)
+    return None if doc is None or doc.get("del") else doc["res"]
+
+
 def _reference_id(reference: str | None, rtype: str) -> str | None:
     if reference and reference.startswith(f"{rtype}/"):
         return reference[len(rtype) + 1:]
@@ -367,11 +425,25 @@ def _no_audit_writes(rtype: str, resource: dict[str, Any] | None, existing: dict
 #: Resources in no compartment that decide whom a clinician reaches (``care_patients``): a user's token
 #: may not write them, or it could widen its own reach (a role at any clinic opens all its patients).
 REACH_FACTS = frozenset({"PractitionerRole"})
+#: Elements of card resources that decide someone's reach: set by the registry, never by a user's token.
+REACH_ELEMENTS = {"Patient": ("generalPractitioner", "managingOrganization")}
 
 
 def _no_reach_writes(rtype: str, resource: dict[str, Any] | None, existing: dict[str, Any] | None) -> bool:
-    """Clinicians: neither the audit trail nor the facts of their own reach."""
-    return _no_audit_writes(rtype, resource, existing) and rtype not in REACH_FACTS
+    """Clinicians: neither the audit trail, definitions, nor the facts of anyone's reach.
+
+    Encounters, episodes and care teams a clinician writes are allowed but marked as written by a
+    user (``uw``), and only unmarked ones count as care (``care_patients``); the elements of a
+    Patient that decide reach and a RelatedPerson's verified kinship stay as the registry set them.
+    """
+    if not _no_audit_writes(rtype, resource, existing) or rtype in REACH_FACTS or rtype in DEFINITIONAL:
+        return False
+    for element in REACH_ELEMENTS.get(rtype, ()):
+        if (resource or {}).get(element) != (existing or {}).get(element):
+            return False
+    if rtype == "RelatedPerson" and any(r is not None and kinship_verified(r) for r in (resource, existing)):
+        return False
+    return True
 
 
 def _diary_rule(patient: str | None) -> WriteRule:
@@ -494,11 +566,25 @@ def eligible_children(store: ResourceStore, links: list[str], today: date | None
     return out
 
 
+#: Care facts and the element naming their patient. Only versions written by the clinic's systems
+#: (no ``uw`` mark: backend services, the registry's imports) count, and not those recorded in error.
+CARE_FACTS = (("Encounter", ("participant", "practitioner"), "subject"),
+              ("EpisodeOfCare", ("care-manager",), "patient"),
+              ("CareTeam", ("participant",), "subject"))
+NOT_CARE = ["entered-in-error", "cancelled"]
+
+
 def care_patients(store: ResourceStore, practitioner: str) -> frozenset[str]:
-    """Patients in a practitioner's care: their clinics' and own patients, encounters, episodes, teams."""
+    """Patients in a practitioner's care, from facts no user's token can write (docs/auth.md).
+
+    Their clinics' patients (an active PractitionerRole's organization as the Patient's managing
+    organization or general practitioner), patients naming them or their roles as general
+    practitioner, and the subjects of encounters, episodes of care and care teams naming them.
+    """
     resources = store.store.resources
     me = f"Practitioner/{practitioner}"
-    roles = list(resources.find({"t": "PractitionerRole", "i": {"$elemMatch": {"p": "practitioner", "v": me}}},
+    roles = list(resources.find({"t": "PractitionerRole", "uw": {"$exists": False},
+                                 "i": {"$elemMatch": {"p": "practitioner", "v": me}}},
                                 {"id": 1, "res.organization": 1, "res.active": 1}))
     active_roles = [r for r in roles if (r.get("res") or {}).get("active", True) is not False]
     people = [me] + [f"PractitionerRole/{r['id']}" for r in active_roles]
@@ -509,8 +595,11 @@ def care_patients(store: ResourceStore, practitioner: str) -> frozenset[str]:
         {"i": {"$elemMatch": {"p": "general-practitioner", "v": {"$in": people + clinics}}}},
         {"i": {"$elemMatch": {"p": "organization", "v": {"$in": clinics}}}},
     ]}))
-    for rtype, codes in (("Encounter", ["participant", "practitioner"]), ("EpisodeOfCare", ["care-manager"]),
-                         ("CareTeam", ["participant"])):
-        query = {"t": rtype, "i": {"$elemMatch": {"p": {"$in": codes}, "v": {"$in": people}}}}
-        patients.update(p for p in resources.distinct("cmp", query) if isinstance(p, str))
+    for rtype, codes, element in CARE_FACTS:
+        query = {"t": rtype, "uw": {"$exists": False}, "res.status": {"$nin": NOT_CARE},
+                 "i": {"$elemMatch": {"p": {"$in": list(codes)}, "v": {"$in": people}}}}
+        for reference in resources.distinct(f"res.{element}.reference", query):
+            patient = _reference_id(reference, "Patient") if isinstance(reference, str) else None
+            if patient and "/" not in patient:
+                patients.add(patient)
     return frozenset(patients)

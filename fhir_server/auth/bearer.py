@@ -69,4 +69,7 @@ def request_context(service: AuthService, ctx: Context, method: str, path: list[
     if token is None:
         raise Unauthorized("The access token is invalid, expired or revoked",
                            headers=_challenge(service, "invalid_token"))
-    return replace(ctx, policy=policy_of(service, token))
+    policy = policy_of(service, token)
+    # What a user's token writes is marked, so that it never counts as a fact of anyone's reach.
+    store = ctx.store if policy.access.role is None else ctx.store.written_by_user()
+    return replace(ctx, policy=policy, store=store)

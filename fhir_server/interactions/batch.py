@@ -10,6 +10,7 @@ Every entry goes through :func:`fhir_server.rest.dispatch`, the same path as a d
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
@@ -19,8 +20,13 @@ from pymongo.client_session import ClientSession
 from fhir_server.errors import BadRequest, FhirError
 from fhir_server.interactions import create
 from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispatch
+from fhir_server.search.extract import extract
 from fhir_server.storage import format_instant, new_id
-from fhir_server.transaction_entries import Entry, parse_entries, resolve_conditional_reference
+from fhir_server.transaction_entries import (
+    Entry,
+    parse_entries,
+    resolve_conditional_reference,
+)
 from fhir_server.transaction_references import rewrite_references
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
@@ -89,17 +95,40 @@ def _bulk_create(ctx: Context, req: FhirRequest, entries: list[Entry], resources
                  session: ClientSession, responses: dict[int, FhirResponse]) -> None:
     """Plain creates are prepared exactly as ``create`` does, then stored with one insert_many."""
     prepared = []
+    pending = PendingCompartments({f"{e.path[0]}/{e.assigned_id}": resources[e.index] for e in entries})
     for entry in entries:
         try:
-            resource = create.prepare(ctx, entry.path[0], resources[entry.index])
+            resource = create.prepare(ctx, entry.path[0], resources[entry.index], pending)
         except FhirError as exc:
             raise _entry_failure(entry, exc) from exc
         prepared.append({**resource, "id": entry.assigned_id})
     docs = ctx.store.insert_many_new(prepared, session)
-    from fhir_server.responses import write_response  # import here: responses imports rest
+    from fhir_server.responses import (
+        write_response,  # import here: responses imports rest
+    )
 
     for entry, doc in zip(entries, docs, strict=True):
         responses[entry.index] = write_response(ctx, req, doc, 201, with_location=True)
+
+
+class PendingCompartments(Mapping[str, list[str]]):
+    """Compartments of the resources a transaction creates, computed only when one points at another
+    (a Provenance at the Observations it records: linked_compartments)."""
+
+    def __init__(self, resources: dict[str, dict[str, Any]]) -> None:
+        self._resources = resources
+        self._compartments: dict[str, list[str]] = {}
+
+    def __getitem__(self, key: str) -> list[str]:
+        if key not in self._compartments:
+            self._compartments[key] = extract(self._resources[key]).compartments
+        return self._compartments[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._resources)
+
+    def __len__(self) -> int:
+        return len(self._resources)
 
 
 def _entry_request(req: FhirRequest, entry: Entry, session: ClientSession | None,

@@ -7,6 +7,7 @@ stores nothing, several matches are a 412.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo.client_session import ClientSession
@@ -36,10 +37,14 @@ def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
     return write_response(ctx, req, doc, status, with_location=True)
 
 
-def prepare(ctx: Context, rtype: str, body: Any) -> dict[str, Any]:
-    """The body as a valid resource the caller may create; its id is left to the server."""
+def prepare(ctx: Context, rtype: str, body: Any,
+            pending: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """The body as a valid resource the caller may create; its id is left to the server.
+
+    ``pending``: compartments of the resources a transaction creates with it (what it may point at).
+    """
     resource = validated(_without_id(require_resource(body, rtype)))
-    ctx.policy.check_write(rtype, resource)
+    ctx.policy.check_write(rtype, resource, pending=pending)
     return resource
 
 
