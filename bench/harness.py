@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from multiprocessing import Pool
 from pathlib import Path
 
-from fhir_server.embedded_mongo import EmbeddedMongo, free_port
+from fhir_server.storage.embedded_mongo import EmbeddedMongo, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 # Worker pids of each running bench server, by port (learnt from /bench/worker while waiting).
@@ -43,8 +43,8 @@ def server(uri: str, database: str, workers: int = 2, threads: int = 4,
     port = free_port()
     env = {**os.environ, "MONGODB_URI": uri, "FHIR_DB_NAME": database, "FHIR_AUTH": "off",
            "FHIR_BASE_URL": f"http://127.0.0.1:{port}/fhir", **(extra_env or {})}
-    # The server's own gunicorn settings and start-up hook (fhir_server.gunicorn_config), as in production.
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:fhir_server.gunicorn_config", "bench.fixed_app:app",
+    # The server's own gunicorn settings and start-up hook (fhir_server.web.gunicorn_config), as in production.
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "python:fhir_server.web.gunicorn_config", "bench.fixed_app:app",
            "-b", f"127.0.0.1:{port}",
            "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "5"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env)

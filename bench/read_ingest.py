@@ -19,7 +19,7 @@ from pathlib import Path
 from pymongo import MongoClient
 
 from bench.harness import balanced_throughput, median, mongod, server
-from fhir_server.shared_data import shared_dir
+from bench.shared_data import shared_dir
 
 
 def eval_bundles() -> list[Path]:

@@ -8,7 +8,7 @@
   median of 5 blocks' p95 ratios (the p95 over all samples is printed beside it).
 
 The data: the Synthea eval bundles (52 patients, 10 241 resources), references resolved, each
-resource stored as :func:`fhir_server.storage.current_document` builds it. Copy ``k`` of the set
+resource stored as :func:`fhir_server.storage.store.current_document` builds it. Copy ``k`` of the set
 rewrites every UUID (ids and the references to them) with a prefix of its own, on the BSON bytes
 (the ids keep their length, so the documents stay valid), so 64 copies are 64 disjoint
 populations of the same shape. Copy 0 keeps the original ids and lives in both databases: the
@@ -39,8 +39,8 @@ from pymongo.collection import Collection
 from bench.harness import mongod, server
 from fhir_server.search.compile import compile_search
 from fhir_server.search.indexes import INDEXES
-from fhir_server.shared_data import shared_dir
-from fhir_server.storage import current_document
+from bench.shared_data import shared_dir
+from fhir_server.storage.store import current_document
 
 UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 START = datetime(2024, 1, 1, tzinfo=UTC)

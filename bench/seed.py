@@ -16,11 +16,11 @@ from pymongo import MongoClient
 
 from bench.harness import mongod
 from fhir_server.config import Settings
-from fhir_server.db import connect, ensure_indexes
-from fhir_server.importer import merge_transactions
+from fhir_server.storage.mongo import connect, ensure_indexes
+from fhir_server.ingest.importer import merge_transactions
 from fhir_server.rest import Context
-from fhir_server.seeding import seed_population
-from fhir_server.storage import ResourceStore
+from fhir_server.ingest.seeding import seed_population
+from fhir_server.storage.store import ResourceStore
 from seed_data import generate
 
 PATIENTS = 100

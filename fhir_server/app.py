@@ -6,11 +6,12 @@ import logging
 
 from flask import Flask
 
-from fhir_server import http_api, read_cache
+from fhir_server.storage import read_cache
+from fhir_server.web import http_api
 from fhir_server.config import Settings
-from fhir_server.db import Store, connect, ensure_indexes
+from fhir_server.storage.mongo import Store, connect, ensure_indexes
 from fhir_server.rest import Context
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Flask:

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fhir_server import config
-from fhir_server.db import Store, connect, ensure_indexes
-from fhir_server.embedded_mongo import EmbeddedMongo
+from fhir_server.storage.mongo import Store, connect, ensure_indexes
+from fhir_server.storage.embedded_mongo import EmbeddedMongo
 from fhir_server.rest import Context
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 
 EMBEDDED_PORT = 27117  # the embedded mongod of `make run`; FHIR_MONGO_PORT overrides it
 
@@ -42,11 +42,11 @@ def database(settings: config.Settings) -> Iterator[tuple[config.Settings, Store
 
 
 def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
-    from fhir_server.server import run_gunicorn
+    from fhir_server.web.server import run_gunicorn
 
     with database(settings) as (live, store):
         if args.demo:
-            from fhir_server.demo import load_demo_once
+            from fhir_server.ingest.demo import load_demo_once
 
             load_demo_once(_context(live, store))
             if live.auth_enabled:
@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_load(args: argparse.Namespace, settings: config.Settings) -> int:
-    from fhir_server.loader import LoadError, load_paths
+    from fhir_server.ingest.loader import LoadError, load_paths
 
     with database(settings) as (live, store):
         ctx = _context(live, store)
@@ -74,14 +74,14 @@ def cmd_load(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: config.Settings) -> int:
-    from fhir_server.importer import run_import
+    from fhir_server.ingest.importer import run_import
 
     with database(settings) as (live, store):
         return run_import(_context(live, store), args.format, [Path(p) for p in args.paths])
 
 
 def cmd_seed(args: argparse.Namespace, settings: config.Settings) -> int:
-    from fhir_server.seeding import run_seed
+    from fhir_server.ingest.seeding import run_seed
 
     with database(settings) as (live, store):
         return run_seed(_context(live, store), live, args.patients, args.seed, args.workers)

@@ -21,7 +21,7 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     default_page_size: int = 50
     max_page_size: int = 1000
-    # Current documents each process keeps for reads by id (fhir_server.read_cache); 0 turns it off.
+    # Current documents each process keeps for reads by id (fhir_server.storage.read_cache); 0 turns it off.
     read_cache_size: int = 10_000
     extra: dict[str, str] = field(default_factory=dict)
     # Authorization (fhir_server.auth, docs/auth.md): where one-time codes go in development.

@@ -6,7 +6,7 @@ from typing import Any
 
 from fhir_server.errors import information_outcome
 from fhir_server.rest import Context, FhirRequest, FhirResponse
-from fhir_server.versioning import version_headers
+from fhir_server.interactions.versioning import version_headers
 
 
 def location(ctx: Context, doc: dict[str, Any]) -> str:

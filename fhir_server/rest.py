@@ -16,11 +16,11 @@ from typing import Any
 
 from pymongo.client_session import ClientSession
 
-from fhir_server.access_policy import AccessPolicy, OpenAccess
+from fhir_server.access.policy import AccessPolicy, OpenAccess
 from fhir_server.config import Settings
 from fhir_server.errors import BadRequest, MethodNotAllowed, NotFound
-from fhir_server.resource_types import is_resource_type
-from fhir_server.storage import ResourceStore
+from fhir_server.spec.resource_types import is_resource_type
+from fhir_server.storage.store import ResourceStore
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 

@@ -7,7 +7,6 @@ Path shapes follow http://hl7.org/fhir/R4/http.html (``[type]``, ``[type]/[id]``
 from __future__ import annotations
 
 from fhir_server.interactions import (
-    batch,
     capabilities,
     create,
     delete,
@@ -18,8 +17,9 @@ from fhir_server.interactions import (
     update,
     vread,
 )
+from fhir_server.interactions.conformance import with_packaged
+from fhir_server.interactions.transaction import batch
 from fhir_server.operations import document, everything, lastn, summary, validate
-from fhir_server.profiles.conformance import with_packaged
 from fhir_server.rest import Handler
 
 # (method, shape) -> handler; in a shape "T" is a resource type, "I" an id, "V" a version id.

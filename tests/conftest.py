@@ -15,10 +15,10 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from fhir_server.db import Store
-from fhir_server.embedded_mongo import EmbeddedMongo
+from fhir_server.storage.mongo import Store
+from fhir_server.storage.embedded_mongo import EmbeddedMongo
 
-from fhir_server.shared_data import shared_dir
+from bench.shared_data import shared_dir
 
 SHARED = shared_dir()
 EXAMPLES_DIR = SHARED / "fhir-r4" / "examples"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from fhir_server import gunicorn_config
-from fhir_server.embedded_mongo import free_port
+from fhir_server.web import gunicorn_config
+from fhir_server.storage.embedded_mongo import free_port
 
 
 def test_settings_follow_the_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -36,8 +36,8 @@ def test_warm_up_builds_the_request_path_before_any_request() -> None:
     plans of every type exist, the interaction modules are imported and the heap is frozen."""
     script = """
 import gc, sys
-from fhir_server.gunicorn_config import warm_up
-from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.web.gunicorn_config import warm_up
+from fhir_server.spec.resource_types import RESOURCE_TYPES
 warm_up()
 from fhir_server.search.extract import _plan
 from fhir_server.validation import compiler
@@ -56,7 +56,7 @@ print("ok")
 # -- FHIR_AUTH=off only on loopback, checked where gunicorn binds its sockets ---------------------
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCTION = [sys.executable, "-m", "gunicorn", "-c", "python:fhir_server.gunicorn_config"]
+PRODUCTION = [sys.executable, "-m", "gunicorn", "-c", "python:fhir_server.web.gunicorn_config"]
 
 
 def _production_env(mongo_uri: str, database: str, auth: str) -> dict[str, str]:
@@ -149,7 +149,7 @@ def test_listener_check(hosts, auth_enabled, halted):
 
 
 def test_serve_installs_the_listener_check(monkeypatch):
-    from fhir_server import server
+    from fhir_server.web import server
     from fhir_server.config import Settings
 
     seen: dict[str, object] = {}

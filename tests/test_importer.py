@@ -10,11 +10,11 @@ import pytest
 
 from fhir_server import cli
 from fhir_server.config import Settings
-from fhir_server.db import Store, ensure_indexes
-from fhir_server.importer import import_file, import_paths, merge_transactions
-from fhir_server.loader import LoadError
+from fhir_server.storage.mongo import Store, ensure_indexes
+from fhir_server.ingest.importer import import_file, import_paths, merge_transactions
+from fhir_server.ingest.loader import LoadError
 from fhir_server.rest import Context, FhirRequest, dispatch
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 from mappers import MappingError
 from tests.mappers.dicom_factory import Study
 
@@ -93,7 +93,7 @@ def test_a_batch_reports_imported_and_refused_files(ctx: Context, tmp_path: Path
 
 def test_server_refusal_rolls_back_the_file(ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A transaction the server refuses leaves nothing: every record of the file is one transaction."""
-    from fhir_server import importer
+    from fhir_server.ingest import importer
     from mappers import map_exam_protocol
 
     def broken(path: Path) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ import pytest
 
 from fhir_server import cli
 from fhir_server.config import Settings
-from fhir_server.loader import LoadError, load_paths
+from fhir_server.ingest.loader import LoadError, load_paths
 from fhir_server.rest import Context
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 from tests.conftest import SYNTHEA_DEV
 
 

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from fhir_server.embedded_mongo import free_port
+from fhir_server.storage.embedded_mongo import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 

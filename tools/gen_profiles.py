@@ -52,7 +52,7 @@ def cs_url(name: str) -> str:
     return f"{BASE}/CodeSystem/{name}"
 
 
-#: The access policy (fhir_server/access_policy.py) reads this extension: valueBoolean true = verified.
+#: The access policy (fhir_server/access/policy.py) reads this extension: valueBoolean true = verified.
 KINSHIP_EXT = sd_url("kinship-verified")
 
 # -- element helpers ---------------------------------------------------------------------
@@ -148,7 +148,7 @@ KINSHIP_EXTENSION = [
     el("Extension", short="Whether the kinship of a guardian with the child was verified",
        definition="True when the kinship (or legal guardianship) of the RelatedPerson with the child was "
                   "verified against documents (birth certificate, adoption or guardianship decision); a "
-                  "guardian sees a child's card only when it was (fhir_server/access_policy.py)."),
+                  "guardian sees a child's card only when it was (fhir_server/access/policy.py)."),
     el("Extension.extension", max="0"),
     el("Extension.url", fixedUri=KINSHIP_EXT),
     el("Extension.value[x]", min=1, type=[{"code": "boolean"}]),
@@ -490,7 +490,7 @@ def render(resource: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    from fhir_server.shared_data import shared_dir
+    from bench.shared_data import shared_dir
 
     definitions = Path(sys.argv[1]) if len(sys.argv) > 1 else shared_dir() / "fhir-r4" / "definitions"
     folder = REPO / "profiles"

@@ -17,7 +17,7 @@ from fhir_server.auth.server import AuthService
 from fhir_server.auth.sms import SmsGateway
 from fhir_server.auth.urls import AUTH_PREFIX
 from fhir_server.config import Settings
-from fhir_server.db import Store
+from fhir_server.storage.mongo import Store
 
 __all__ = ["AuthService", "init_app"]
 
@@ -41,7 +41,7 @@ def _json(body: dict[str, object]) -> Response:
 def init_app(app: Flask, settings: Settings, store: Store, sms: SmsGateway | None = None) -> AuthService:
     """Mount the authorization server on ``app``; FHIR requests then need a bearer token."""
     from fhir_server.auth import app_launch, consent, login, management, smart_configuration
-    from fhir_server.http_api import mount_path
+    from fhir_server.web.http_api import mount_path
 
     service = AuthService(settings, store, sms)
     app.extensions["fhir_auth"] = service

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from fhir_server import access_policy
+from fhir_server.access import policy as access_policy
 from fhir_server.auth.scopes import Scopes
 from fhir_server.auth.tokens import Token
 from fhir_server.errors import Unauthorized

@@ -23,8 +23,8 @@ from fhir_server.auth.clients import AUTH_METHODS, USER_GRANTS, Client, ClientRe
 from fhir_server.auth.eligibility import patient_account_problem
 from fhir_server.auth.storage import AuthStore
 from fhir_server.auth.tokens import TokenService
-from fhir_server.db import Store
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.mongo import Store
+from fhir_server.storage.store import ResourceStore
 
 
 def add_commands(sub: Any) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
-from fhir_server import access_policy
+from fhir_server.access import policy as access_policy
 from fhir_server.auth import login as login_flow
 from fhir_server.auth import pages
 from fhir_server.auth import scopes as smart_scopes

@@ -15,13 +15,13 @@ from typing import Any
 
 from joserfc.jwk import RSAKey
 
-from fhir_server.access_policy import KINSHIP_VERIFIED, MOSCOW
+from fhir_server.access.policy import KINSHIP_VERIFIED, MOSCOW
 from fhir_server.auth.accounts import Accounts, User
 from fhir_server.auth.clients import USER_GRANTS, Client, ClientRegistry
 from fhir_server.auth.storage import AuthStore
 from fhir_server.config import Settings
-from fhir_server.db import Store
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.mongo import Store
+from fhir_server.storage.store import ResourceStore
 
 log = logging.getLogger(__name__)
 PASSWORD = "Demo-2026!"

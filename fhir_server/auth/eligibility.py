@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fhir_server import access_policy
-from fhir_server.storage import ResourceStore
+from fhir_server.access import policy as access_policy
+from fhir_server.storage.store import ResourceStore
 
 
 def patient_account_problem(resources: ResourceStore, fhir_user: str | None) -> str | None:

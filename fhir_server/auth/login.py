@@ -138,7 +138,7 @@ def _not_eligible(problem: str) -> Response:
 
 
 def _moscow() -> Any:
-    from fhir_server.access_policy import MOSCOW
+    from fhir_server.access.policy import MOSCOW
 
     return MOSCOW
 

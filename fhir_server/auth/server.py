@@ -27,8 +27,8 @@ from fhir_server.auth.storage import AuthStore
 from fhir_server.auth.tokens import Authorization, TokenService
 from fhir_server.auth.urls import endpoint, origin
 from fhir_server.config import Settings
-from fhir_server.db import Store
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.mongo import Store
+from fhir_server.storage.store import ResourceStore
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from fhir_server import FHIR_VERSION, SOFTWARE_NAME, SOFTWARE_VERSION
-from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.spec.resource_types import RESOURCE_TYPES
 from fhir_server.operations.capabilities import operation_capabilities
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.search.include import capability as include_capability

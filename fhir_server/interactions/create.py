@@ -13,10 +13,10 @@ from typing import Any
 from pymongo.client_session import ClientSession
 
 from fhir_server.errors import PreconditionFailed
-from fhir_server.resource_body import require_resource, validated
+from fhir_server.validation.resource_body import require_resource, validated
 from fhir_server.responses import write_response
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_type
-from fhir_server.search_service import conditional_matches, parse_condition
+from fhir_server.access.search import conditional_matches, parse_condition
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:

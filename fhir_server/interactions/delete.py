@@ -14,8 +14,8 @@ from pymongo.client_session import ClientSession
 
 from fhir_server.errors import PreconditionFailed, information_outcome
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
-from fhir_server.search_service import conditional_matches
-from fhir_server.versioning import ANY_VERSION, etag, parse_if_match
+from fhir_server.access.search import conditional_matches
+from fhir_server.interactions.versioning import ANY_VERSION, etag, parse_if_match
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:

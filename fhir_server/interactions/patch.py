@@ -16,10 +16,10 @@ from fhir_server.errors import BadRequest, NotFound, PreconditionFailed, Unproce
 from fhir_server.interactions.read import load_visible
 from fhir_server.interactions.update import store_update
 from fhir_server.patch import apply_fhirpath_patch, apply_json_patch
-from fhir_server.resource_body import validated
+from fhir_server.validation.resource_body import validated
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
-from fhir_server.search_service import conditional_matches
-from fhir_server.versioning import ANY_VERSION, parse_if_match
+from fhir_server.access.search import conditional_matches
+from fhir_server.interactions.versioning import ANY_VERSION, parse_if_match
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:

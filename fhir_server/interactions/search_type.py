@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from fhir_server import paging
+from fhir_server.search import paging
 from fhir_server.errors import BadRequest
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_type
 from fhir_server.search import include
 from fhir_server.search.compile import CompiledSearch
 from fhir_server.search.elements import apply_elements, parse_elements
 from fhir_server.search.summary import apply_summary, parse_summary
-from fhir_server.search_service import (
+from fhir_server.access.search import (
     INCLUDE_PROJECTION,
     PAGE_PROJECTION,
     by_ids,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fhir_server.errors import Gone, NotFound
 from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
-from fhir_server.versioning import version_headers
+from fhir_server.interactions.versioning import version_headers
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:

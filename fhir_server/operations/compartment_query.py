@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from fhir_server.compartment import patient_compartment_params
-from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.spec.compartment import patient_compartment_params
+from fhir_server.spec.resource_types import RESOURCE_TYPES
 from fhir_server.rest import Context
 from fhir_server.search.compile import compile_search
 from fhir_server.search.parameters import search_param

@@ -28,10 +28,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fhir_server import paging
+from fhir_server.search import paging
 from fhir_server.errors import BadRequest
 from fhir_server.interactions.read import load_visible
-from fhir_server.resource_types import is_resource_type
+from fhir_server.spec.resource_types import is_resource_type
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 
 from . import compartment_query as cq

@@ -27,8 +27,8 @@ from fhir_server.errors import BadRequest, NotFound
 from fhir_server.interactions.read import load_visible
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.search.compile import compile_search
-from fhir_server.search_service import scoped_filter
-from fhir_server.storage import format_instant, now
+from fhir_server.access.search import scoped_filter
+from fhir_server.storage.store import format_instant, now
 
 from . import summary_sections as ss
 from .params import collect, require_type

@@ -29,7 +29,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Protocol
 
-from ..compartment import patient_compartment_params
+from fhir_server.spec.compartment import patient_compartment_params
 from ..errors import BadRequest
 from . import composite, date, number, quantity, reference, string, token, uri
 from .chain import Resolver, chain_clause

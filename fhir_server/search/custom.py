@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Any
 
-from ..db import Store
+from fhir_server.storage.mongo import Store
 from .fhirpath import compile_expression
 from .parameters import ABSTRACT_BASES, SUPPORTED_TYPES, SearchParam, make_param, official_params, set_custom
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..compartment import patient_compartment_params
+from fhir_server.spec.compartment import patient_compartment_params
 from .custom import register_now
 from . import composite, date, number, quantity, reference, string, token, uri
 from .fhirpath import Extractor, compile_expression

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import BadRequest
-from ..resource_types import is_resource_type
+from fhir_server.spec.resource_types import is_resource_type
 from .chain import LIMIT, InnerCompiler, Resolver, TooCostly, reference_param, require_resolver
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequest
-from ..resource_types import is_resource_type
+from fhir_server.spec.resource_types import is_resource_type
 from .parameters import search_param, search_params
 
 LIMIT = 1000

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import BadRequest
-from ..resource_types import is_resource_type
+from fhir_server.spec.resource_types import is_resource_type
 from . import token
 from .parameters import SearchParam
 from .string import regex_escape

@@ -33,8 +33,8 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from .. import linked_compartments, read_cache
-from ..db import Store
+from fhir_server.storage import linked_compartments, read_cache
+from fhir_server.storage.mongo import Store
 from .extract import extract
 
 BATCH = 500
@@ -154,7 +154,7 @@ def _print(job: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> None:
     from ..config import from_env
-    from ..db import connect
+    from fhir_server.storage.mongo import connect
 
     settings = from_env()
     if not settings.mongodb_uri:

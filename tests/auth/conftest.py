@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fhir_server.db import Store
+from fhir_server.storage.mongo import Store
 from tests.auth.helpers import BASE, CLIENTS, PASSWORD, SECRET, USERS, Smart, load, world_resources
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fhir_server.access_policy import KINSHIP_VERIFIED, MOSCOW
+from fhir_server.access.policy import KINSHIP_VERIFIED, MOSCOW
 from fhir_server.auth.accounts import User
 from fhir_server.auth.clients import Client
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 
 BASE = "http://localhost/fhir"
 REDIRECT = "http://localhost:9999/callback"

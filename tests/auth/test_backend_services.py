@@ -163,7 +163,7 @@ def test_an_assertion_naming_a_client_without_keys_gets_a_plain_invalid_client(s
 
 
 def test_keys_that_cannot_be_fetched_give_no_internal_details(smart, keys):
-    from fhir_server.embedded_mongo import free_port
+    from fhir_server.storage.embedded_mongo import free_port
 
     _register(smart, "backend-down", jwks_uri=f"http://127.0.0.1:{free_port()}/jwks.json")  # nothing listens
     response = _token(smart, assertion("backend-down", keys["RS384"], "RS384"))

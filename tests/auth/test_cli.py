@@ -12,8 +12,8 @@ from joserfc.jwk import RSAKey
 from fhir_server.auth.accounts import Accounts
 from fhir_server.auth.clients import ClientRegistry
 from fhir_server.auth.storage import AuthStore
-from fhir_server.db import Store
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.mongo import Store
+from fhir_server.storage.store import ResourceStore
 from tests.auth.helpers import load, patient
 
 
@@ -94,7 +94,7 @@ def test_demo_accounts_and_clients(store, tmp_path):
     assert {c.client_id for c in registry.all()} == {"demo-public", "demo-confidential", "demo-backend"}
     assert registry.get("demo-confidential").check_client_secret("demo-confidential-secret")
     assert (tmp_path / "demo-backend-key.jwk.json").exists()
-    from fhir_server.access_policy import eligible_children
+    from fhir_server.access.policy import eligible_children
     from fhir_server.auth.eligibility import patient_account_problem
     resources = ResourceStore(store)
     for user in USERS:

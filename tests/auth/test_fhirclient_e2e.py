@@ -18,7 +18,7 @@ import requests
 from werkzeug.serving import make_server
 
 from fhir_server.auth.clients import Client
-from fhir_server.db import Store
+from fhir_server.storage.mongo import Store
 from tests.auth.helpers import PASSWORD, USERS, load, world_resources
 
 REDIRECT = "http://127.0.0.1:9/callback"  # never fetched: the test reads the Location header

@@ -11,8 +11,8 @@ import pytest
 
 from fhir_server.auth.accounts import Accounts
 from fhir_server.auth.storage import AuthStore
-from fhir_server.db import Store
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.mongo import Store
+from fhir_server.storage.store import ResourceStore
 from tests.auth.helpers import load, patient, years_ago
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from fhir_server.access_policy import KINSHIP_VERIFIED, fifteenth_birthday, is_under_age_limit, kinship_verified
+from fhir_server.access.policy import KINSHIP_VERIFIED, fifteenth_birthday, is_under_age_limit, kinship_verified
 
 
 @pytest.mark.parametrize(("born", "limit"), [

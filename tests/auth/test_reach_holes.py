@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fhir_server.access_policy import care_patients
+from fhir_server.access.policy import care_patients
 from tests.auth.helpers import LAB, ids, load, observation
 
 DOC_SCOPE = "user/*.cruds openid fhirUser"

@@ -29,13 +29,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fhir_server.access_policy import MOSCOW, Access, care_patients, policy_for
+from fhir_server.access.policy import MOSCOW, Access, care_patients, policy_for
 from fhir_server.auth.scopes import Scopes
 from fhir_server.config import Settings
-from fhir_server.db import Store, ensure_indexes
+from fhir_server.storage.mongo import Store, ensure_indexes
 from fhir_server.errors import FhirError
 from fhir_server.rest import Context, FhirRequest, dispatch
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 from tests.auth.helpers import KINSHIP_VERIFIED, years_ago
 
 settings.register_profile("default", max_examples=int(os.environ.get("REACH_EXAMPLES", "25")), deadline=None,

@@ -26,7 +26,7 @@ def shared_client(mongo_client):
 
     from fhir_server.app import create_app
     from fhir_server.config import Settings
-    from fhir_server.db import Store
+    from fhir_server.storage.mongo import Store
     from tests.conftest import BASE
     from tests.fhir_client import FhirTestClient
 

@@ -1,4 +1,4 @@
-"""The read cache (fhir_server.read_cache): served only while provably current.
+"""The read cache (fhir_server.storage.read_cache): served only while provably current.
 
 Each test counts the ``find`` commands the app's own MongoClient sends, so "served from the cache"
 and "read from the database" are observed, not assumed.
@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from pymongo import MongoClient, monitoring
 
-from fhir_server import read_cache
+from fhir_server.storage import read_cache
 from fhir_server.app import create_app
 from fhir_server.config import Settings
-from fhir_server.db import Store
+from fhir_server.storage.mongo import Store
 from fhir_server.rest import Context, FhirRequest
 from fhir_server.errors import NotFound
 from fhir_server.interactions import read
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 from tests.conftest import BASE
 from tests.fhir_client import FhirTestClient
 

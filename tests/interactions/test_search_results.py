@@ -17,10 +17,10 @@ import pytest
 from pymongo import MongoClient
 
 from fhir_server.config import Settings
-from fhir_server.db import Store, ensure_indexes
+from fhir_server.storage.mongo import Store, ensure_indexes
 from fhir_server.interactions.search_type import search_bundle
 from fhir_server.rest import Context, FhirRequest
-from fhir_server.storage import ResourceStore, current_document
+from fhir_server.storage.store import ResourceStore, current_document
 from tests.conftest import BASE
 from tests.search.corpus import of_type, synthea_resources
 

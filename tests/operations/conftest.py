@@ -29,7 +29,7 @@ class Loaded:
 def synthea(mongo_client) -> Iterator[Loaded]:
     from fhir_server.app import create_app
     from fhir_server.config import Settings
-    from fhir_server.db import Store
+    from fhir_server.storage.mongo import Store
 
     name = f"ops_{uuid.uuid4().hex[:8]}"
     app = create_app(Settings(base_url=BASE, auth="off"), store=Store(client=mongo_client, db=mongo_client[name]))

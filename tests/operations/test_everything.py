@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fhir_server.access_policy import OpenAccess
+from fhir_server.access.policy import OpenAccess
 from fhir_server.search.date import FAR_FUTURE, parse_range
 from tests.operations.compartment_oracle import patients_of
 from tests.operations.conftest import fetch_all, resources

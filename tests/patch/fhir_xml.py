@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from functools import lru_cache
 from typing import Any
 
-from fhir_server.shared_data import shared_dir
+from bench.shared_data import shared_dir
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 

@@ -17,7 +17,7 @@ import pytest
 
 from fhir_server.errors import UnprocessableEntity
 from fhir_server.patch import apply_fhirpath_patch
-from fhir_server.shared_data import shared_dir
+from bench.shared_data import shared_dir
 
 from .fhir_xml import local_name, resource_to_json
 

@@ -17,7 +17,7 @@ import pytest
 
 from fhir_server.errors import UnprocessableEntity
 from fhir_server.patch import apply_json_patch
-from fhir_server.shared_data import shared_dir
+from bench.shared_data import shared_dir
 
 CASES_FILE: Path = shared_dir() / "fhir-test-cases" / "patch-r4" / "json-patch-tests.json"
 ENVELOPE = {"resourceType": "Basic", "id": "json-patch-case"}

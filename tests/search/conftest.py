@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 from fhir_server.search.compile import CompiledSearch, compile_search
 from fhir_server.search.indexes import INDEXES
-from fhir_server.storage import current_document
+from fhir_server.storage.store import current_document
 
 from .corpus import synthea_resources
 

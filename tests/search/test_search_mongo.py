@@ -17,7 +17,7 @@ from pymongo.database import Database
 
 from fhir_server.search.compile import compile_search
 from fhir_server.search.indexes import INDEXES
-from fhir_server.storage import current_document
+from fhir_server.storage.store import current_document
 
 from . import spec_oracle as spec
 from .corpus import of_type, synthea_resources

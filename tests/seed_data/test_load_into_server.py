@@ -10,10 +10,10 @@ from pymongo import MongoClient
 
 from fhir_server import cli
 from fhir_server.config import Settings
-from fhir_server.db import Store, ensure_indexes
+from fhir_server.storage.mongo import Store, ensure_indexes
 from fhir_server.rest import Context, FhirRequest, dispatch
-from fhir_server.seeding import seed_population, worker_context
-from fhir_server.storage import ResourceStore
+from fhir_server.ingest.seeding import seed_population, worker_context
+from fhir_server.storage.store import ResourceStore
 from seed_data import UNTIL, household_bundles, population, reference_bundle
 
 SEED = 21

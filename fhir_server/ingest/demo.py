@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from fhir_server.rest import Context
-from fhir_server.storage import now
+from fhir_server.storage.store import now
 
 MARKER = "demo_loaded"
 DEMO_PATIENTS = 200
@@ -20,7 +20,7 @@ DEMO_SEED = 1
 
 def load_demo_once(ctx: Context) -> None:
     """Load the demo population unless this database already holds it (a second run reuses data)."""
-    from fhir_server.seeding import seed_population  # imported late: the generator is only needed once
+    from fhir_server.ingest.seeding import seed_population  # imported late: the generator is only needed once
 
     meta = ctx.store.store.db["server_meta"]
     if meta.find_one({"_id": MARKER}):

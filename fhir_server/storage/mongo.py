@@ -11,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-# Resources that take compartments from what they point at, by target (fhir_server.linked_compartments):
+# Resources that take compartments from what they point at, by target (fhir_server.storage.linked_compartments):
 # few documents have links, so the index is sparse.
 LINK_INDEXES = [IndexModel([("lk", ASCENDING)], name="links", sparse=True)]
 # System history reads current versions by time too (type history uses the search layer's t, lu).

@@ -1,7 +1,7 @@
 """``python -m fhir_server import --format FORMAT PATH...``: source documents through a mapper into storage.
 
 The mappers (:data:`mappers.FORMATS`) turn each file into transaction Bundles; this module loads them
-through :func:`fhir_server.rest.dispatch` (via :mod:`fhir_server.loader`), so imported data is
+through :func:`fhir_server.rest.dispatch` (via :mod:`fhir_server.ingest.loader`), so imported data is
 validated and indexed exactly like data sent over HTTP.
 
 A file is the unit of success: its Bundles are merged into **one** transaction (entries with the same
@@ -22,7 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from fhir_server.loader import LoadError, _post_bundle
+from fhir_server.ingest.loader import LoadError, _post_bundle
 from fhir_server.rest import Context
 from mappers import FORMATS, MappingError
 

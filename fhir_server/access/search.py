@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from pymongo.client_session import ClientSession
 
-from fhir_server.access_policy import OpenAccess
+from fhir_server.access.policy import OpenAccess
 from fhir_server.errors import BadRequest
 from fhir_server.rest import Context
 from fhir_server.search.compile import CompiledSearch, compile_search

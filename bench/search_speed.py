@@ -3,7 +3,7 @@
 A command, not a test (DESIGN.md section 6): the machine is small and noisy, so both evaluators run
 in the same process over the same resources, alternately, and the ratio is what counts::
 
-    python -m fhir_server.search.speed [folder of bundles or resources ...]
+    python -m bench.search_speed [folder of bundles or resources ...]
 
 Without arguments it reads the Synthea dev bundles of the shared folder.
 """
@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .extract import NORMALISERS, dedupe, extract, plan
-from .fhirpath import compile_fhirpathpy
-from .parameters import search_params
+from fhir_server.search.extract import NORMALISERS, dedupe, extract, plan
+from fhir_server.search.fhirpath import compile_fhirpathpy
+from fhir_server.search.parameters import search_params
 
 
 def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -60,7 +60,7 @@ def rate(function: Callable[[dict[str, Any]], object], resources: list[dict[str,
 
 
 def main(argv: list[str]) -> None:
-    from fhir_server.shared_data import shared_dir
+    from bench.shared_data import shared_dir
 
     paths = [Path(a) for a in argv] or [shared_dir() / "data" / "synthea" / "dev"]
     resources = load(paths)

@@ -1,6 +1,6 @@
-"""gunicorn settings and start-up hook of the server: ``gunicorn -c python:fhir_server.gunicorn_config wsgi:app``.
+"""gunicorn settings and start-up hook of the server: ``gunicorn -c python:fhir_server.web.gunicorn_config wsgi:app``.
 
-``python -m fhir_server serve`` applies the same (fhir_server.server). The master builds once, before
+``python -m fhir_server serve`` applies the same (fhir_server.web.server). The master builds once, before
 it forks the workers, what every worker would otherwise build on its first requests: the route
 table with every interaction module, the structure validators of every resource type and the
 index-extraction plans. The workers inherit them (copy-on-write), so none of that lands on the
@@ -38,7 +38,7 @@ def warm_up() -> None:
     """Import and build the per-process tables of the request path (about 2 s)."""
     from fhir_server import routes  # noqa: F401 - imports every interaction module
     from fhir_server.profiles.registry import emc_registry
-    from fhir_server.resource_types import RESOURCE_TYPES
+    from fhir_server.spec.resource_types import RESOURCE_TYPES
     from fhir_server.search.extract import plan
     from fhir_server.validation import warm_up as build_validators
 

@@ -24,7 +24,7 @@ Without authentication (``FHIR_AUTH=off``, loopback only) the server runs with
   ``ETREAT``) opens one patient's card, read-only, and every access is audited;
 - **backend services** reach everything their ``system/`` scopes name.
 
-Everything a policy lets through is noted in its :class:`AccessLog`; ``fhir_server.audit`` turns
+Everything a policy lets through is noted in its :class:`AccessLog`; ``fhir_server.access.audit`` turns
 that into AuditEvents after the request.
 """
 
@@ -36,13 +36,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from fhir_server import linked_compartments
+from fhir_server.storage import linked_compartments
 from fhir_server.errors import Forbidden
 from fhir_server.search.extract import extract
 
 if TYPE_CHECKING:
     from fhir_server.auth.scopes import Scopes
-    from fhir_server.storage import ResourceStore
+    from fhir_server.storage.store import ResourceStore
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 GUARDIAN_AGE_LIMIT = 15

@@ -13,7 +13,8 @@ from urllib.parse import urlparse
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from fhir_server import audit, content
+from fhir_server.access import audit
+from fhir_server.web import content
 from fhir_server.errors import FhirError, Issue, PayloadTooLarge, operation_outcome
 from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispatch
 

@@ -23,7 +23,7 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
-from fhir_server.compartment import in_patient_compartment
+from fhir_server.spec.compartment import in_patient_compartment
 
 #: Types whose links are only the listed elements (each a reference or a list of references).
 LINK_PATHS: dict[str, tuple[str, ...]] = {"Binary": ("securityContext",), "Provenance": ("target",)}

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fhir_server.access_policy import TokenPolicy
+from fhir_server.access.policy import TokenPolicy
 from fhir_server.rest import Context, FhirRequest, FhirResponse
-from fhir_server.storage import new_id
+from fhir_server.storage.store import new_id
 
 log = logging.getLogger(__name__)
 MAX_ENTITIES = 50

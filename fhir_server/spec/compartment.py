@@ -12,7 +12,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-DEFINITION = Path(__file__).resolve().parent / "definitions" / "CompartmentDefinition-patient.json"
+DEFINITION = Path(__file__).resolve().parents[1] / "definitions" / "CompartmentDefinition-patient.json"
 
 #: The ``param`` value meaning "the resource itself" (the Patient is in its own compartment).
 ITSELF = "{def}"

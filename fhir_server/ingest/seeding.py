@@ -2,7 +2,7 @@
 
 The generator (:mod:`seed_data`) yields one household at a time with its Bundles (mapped sources and
 directly built FHIR); each household is merged into one transaction
-(:func:`fhir_server.importer.merge_transactions`) and loaded through :func:`fhir_server.rest.dispatch`
+(:func:`fhir_server.ingest.importer.merge_transactions`) and loaded through :func:`fhir_server.rest.dispatch`
 like any other transaction, so the seed goes through the same validation and indexing as real data.
 One transaction per household rather than per source document: a household shares its patients,
 clinic and doctors across a few hundred entries, and the per-transaction cost dominates small
@@ -37,11 +37,11 @@ from typing import Any
 from tqdm import tqdm
 
 from fhir_server.config import Settings
-from fhir_server.db import connect
-from fhir_server.importer import merge_transactions
-from fhir_server.loader import LoadError, _post_bundle
+from fhir_server.storage.mongo import connect
+from fhir_server.ingest.importer import merge_transactions
+from fhir_server.ingest.loader import LoadError, _post_bundle
 from fhir_server.rest import Context, FhirRequest, dispatch
-from fhir_server.storage import ResourceStore
+from fhir_server.storage.store import ResourceStore
 from mappers import identifiers as ids
 from seed_data import UNTIL, household_bundles, population, reference_bundle
 from seed_data.people import Household

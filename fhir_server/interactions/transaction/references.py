@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fhir_server.errors import BadRequest, InvalidResource
-from fhir_server.resource_body import MAX_DEPTH
-from fhir_server.resource_types import is_resource_type
+from fhir_server.validation.resource_body import MAX_DEPTH
+from fhir_server.spec.resource_types import is_resource_type
 
 Node = dict[str, Any] | list[Any]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from fhir_server import gunicorn_config
+from fhir_server.web import gunicorn_config
 from fhir_server.config import Settings
 
 

@@ -1,6 +1,6 @@
 """Validation throughput, side by side with plain fhir.resources ``model_validate``.
 
-    .venv/bin/python -m fhir_server.validation.bench [bundle.json or folder ...] [--rounds N]
+    .venv/bin/python -m bench.validation_speed [bundle.json or folder ...] [--rounds N]
 
 Defaults to the Synthea dev bundles; measures every entry's resource. The machine is
 noisy, so the figure that matters is the ratio, taken in the same run (best of N rounds
@@ -18,7 +18,7 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
-from fhir_server.shared_data import shared_dir
+from bench.shared_data import shared_dir
 from fhir_server.validation import validate_structure, warm_up
 
 

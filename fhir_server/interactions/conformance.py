@@ -15,7 +15,7 @@ from typing import Any
 from fhir_server.errors import NotFound
 from fhir_server.rest import Context, FhirRequest, FhirResponse, Handler
 
-from .registry import emc_registry
+from fhir_server.profiles.registry import emc_registry
 
 CONFORMANCE_TYPES = frozenset({"StructureDefinition", "ValueSet", "CodeSystem", "NamingSystem",
                                "OperationDefinition"})

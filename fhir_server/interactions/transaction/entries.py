@@ -14,7 +14,7 @@ from pymongo.client_session import ClientSession
 
 from fhir_server.errors import BadRequest, FhirError, PreconditionFailed
 from fhir_server.rest import Context
-from fhir_server.search_service import conditional_matches, parse_condition
+from fhir_server.access.search import conditional_matches, parse_condition
 
 METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
 HEADER_FIELDS = {"ifNoneMatch": "if-none-match", "ifModifiedSince": "if-modified-since",
@@ -69,7 +69,7 @@ class Entry:
 
 
 def _new_id() -> str:
-    from fhir_server.storage import new_id
+    from fhir_server.storage.store import new_id
 
     return new_id()
 
