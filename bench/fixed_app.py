@@ -13,7 +13,8 @@ from flask import Response
 from fhir_server.app import create_app
 from fhir_server.config import from_env
 
-FIXED = b'{"resourceType":"Patient","id":"fixed","meta":{"versionId":"1","lastUpdated":"2026-01-01T00:00:00.000Z"},"gender":"female"}'
+FIXED = (b'{"resourceType":"Patient","id":"fixed",'
+         b'"meta":{"versionId":"1","lastUpdated":"2026-01-01T00:00:00.000Z"},"gender":"female"}')
 
 app = create_app(from_env())
 

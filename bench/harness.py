@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -16,25 +17,16 @@ from contextlib import contextmanager
 from multiprocessing import Pool
 from pathlib import Path
 
-from fhir_server.storage.embedded_mongo import EmbeddedMongo, free_port
+from fhir_server.storage.embedded_mongo import free_port, mongodb
 
 REPO = Path(__file__).resolve().parents[1]
 # Worker pids of each running bench server, by port (learnt from /bench/worker while waiting).
 WORKERS: dict[int, set[int]] = {}
 
 
-@contextmanager
-def mongod() -> Iterator[str]:
-    uri = os.environ.get("MONGODB_URI")
-    if uri:
-        yield uri
-        return
-    with tempfile.TemporaryDirectory(prefix="fhir-bench-") as folder:
-        mongo = EmbeddedMongo(Path(folder))
-        try:
-            yield mongo.start()
-        finally:
-            mongo.stop()
+def mongod() -> contextlib.AbstractContextManager[str]:
+    """``MONGODB_URI``, or a temporary embedded mongod."""
+    return mongodb(os.environ.get("MONGODB_URI"))
 
 
 @contextmanager
@@ -46,7 +38,8 @@ def server(uri: str, database: str, workers: int = 2, threads: int = 4,
     # The server's own gunicorn settings and start-up hook (fhir_server.web.gunicorn_config), as in production.
     cmd = [sys.executable, "-m", "gunicorn", "-c", "python:fhir_server.web.gunicorn_config", "bench.fixed_app:app",
            "-b", f"127.0.0.1:{port}",
-           "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "5"]
+           "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
+           "--graceful-timeout", "5"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env)
     try:
         _wait_ready(port, workers)
@@ -113,7 +106,7 @@ def _wrk(port: int, paths: list[str], seconds: float, clients: int) -> float:
     os.unlink(listing.name)
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]  # wrk always prints the rate
 
 
 def cpu_ticks(pid: int) -> int:
@@ -132,7 +125,7 @@ def balanced_throughput(port: int, paths: list[str], seconds: float = 5.0, clien
     for attempt in range(attempts):
         before = [cpu_ticks(pid) for pid in pids]
         rate = throughput(port, paths, seconds, clients)
-        used = [cpu_ticks(pid) - b for pid, b in zip(pids, before)]
+        used = [cpu_ticks(pid) - b for pid, b in zip(pids, before, strict=True)]
         if len(used) < 2 or min(used) >= 0.25 * max(used):
             return rate, attempt
     return rate, attempts - 1

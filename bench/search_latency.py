@@ -27,7 +27,6 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,9 +36,9 @@ from pymongo import MongoClient
 from pymongo.collection import Collection
 
 from bench.harness import mongod, server
+from bench.shared_data import shared_dir
 from fhir_server.search.compile import compile_search
 from fhir_server.search.indexes import INDEXES
-from bench.shared_data import shared_dir
 from fhir_server.storage.store import current_document
 
 UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -112,7 +111,8 @@ def hot_searches(resources: list[dict[str, Any]], patients: int = 12) -> list[li
     for r in resources:
         if r["resourceType"] == "Observation":
             coding = r["code"]["coding"][0]
-            per_patient.setdefault(r["subject"]["reference"][8:], Counter())[f"{coding['system']}|{coding['code']}"] += 1
+            counts = per_patient.setdefault(r["subject"]["reference"][8:], Counter())
+            counts[f"{coding['system']}|{coding['code']}"] += 1
     chosen = sorted(per_patient, key=lambda p: -sum(per_patient[p].values()))[:patients]
     return [[("patient", p), ("code", per_patient[p].most_common(1)[0][0]), ("_sort", "-date"), ("_count", "10")]
             for p in chosen]
@@ -222,7 +222,8 @@ def run(copies: int = 64, keep: bool = False) -> dict[str, Any]:
         load(client[DB_NX]["resources"], docs, copies)
         load_seconds = time.perf_counter() - started
         size_1x, size_nx = sizes(client, DB_1X), sizes(client, DB_NX)
-        keys = (examined(client[DB_1X]["resources"], mix(resources)), examined(client[DB_NX]["resources"], mix(resources)))
+        keys = (examined(client[DB_1X]["resources"], mix(resources)),
+                examined(client[DB_NX]["resources"], mix(resources)))
         with server(uri, DB_1X) as port_1x, server(uri, DB_NX) as port_nx:
             r2_http, r2_raw = measure_r2(port_nx, client[DB_NX]["resources"], hot_searches(resources))
             p95_1x, p95_nx, r3 = measure_r3(port_1x, port_nx, mix(resources))

@@ -16,11 +16,10 @@ from pymongo import MongoClient
 
 from bench.harness import mongod
 from fhir_server.config import Settings
-from fhir_server.storage.mongo import connect, ensure_indexes
 from fhir_server.ingest.importer import merge_transactions
-from fhir_server.rest import Context
 from fhir_server.ingest.seeding import seed_population
-from fhir_server.storage.store import ResourceStore
+from fhir_server.routes import make_context
+from fhir_server.storage.mongo import connect, ensure_indexes
 from seed_data import generate
 
 PATIENTS = 100
@@ -57,7 +56,7 @@ def run(patients: int = PATIENTS) -> dict[str, float]:
         store = connect(uri, "bench_seed")
         store.client.drop_database("bench_seed")
         ensure_indexes(store)
-        ctx = Context(Settings(mongodb_uri=uri), ResourceStore(store))
+        ctx = make_context(Settings(mongodb_uri=uri), store)
         report = seed_population(ctx, patients, SEED, progress=False)
         raw = raw_rate(uri, households)
         store.client.drop_database("bench_seed")

@@ -6,12 +6,11 @@ import logging
 
 from flask import Flask
 
-from fhir_server.storage import read_cache
-from fhir_server.web import http_api
 from fhir_server.config import Settings
+from fhir_server.routes import make_context
+from fhir_server.storage import read_cache
 from fhir_server.storage.mongo import Store, connect, ensure_indexes
-from fhir_server.rest import Context
-from fhir_server.storage.store import ResourceStore
+from fhir_server.web import http_api
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Flask:
@@ -24,9 +23,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     ensure_indexes(store)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # flask's DefaultJSONProvider has it
     cache = read_cache.make(store.resources, settings.read_cache_size)
-    app.extensions["fhir_context"] = Context(settings=settings, store=ResourceStore(store, cache))
+    app.extensions["fhir_context"] = make_context(settings, store, cache)
     app.register_blueprint(http_api.blueprint(settings.base_url))
     if settings.auth_enabled:
         from fhir_server import auth

@@ -7,38 +7,14 @@ Without ``MONGODB_URI`` every command runs an embedded mongod with its data in
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from fhir_server import config
-from fhir_server.storage.mongo import Store, connect, ensure_indexes
-from fhir_server.storage.embedded_mongo import EmbeddedMongo
 from fhir_server.rest import Context
-from fhir_server.storage.store import ResourceStore
-
-EMBEDDED_PORT = 27117  # the embedded mongod of `make run`; FHIR_MONGO_PORT overrides it
-
-
-@contextlib.contextmanager
-def database(settings: config.Settings) -> Iterator[tuple[config.Settings, Store]]:
-    """The configured MongoDB, or an embedded one for the duration of the block."""
-    if settings.mongodb_uri:
-        yield settings, connect(settings.mongodb_uri, settings.database)
-        return
-    mongo = EmbeddedMongo(settings.data_dir, port=int(os.environ.get("FHIR_MONGO_PORT", EMBEDDED_PORT)))
-    uri = mongo.start()
-    logging.info("embedded MongoDB at %s, data in %s", uri, settings.data_dir / "mongo")
-    try:
-        from dataclasses import replace
-
-        with_uri = replace(settings, mongodb_uri=uri)
-        yield with_uri, connect(uri, settings.database)
-    finally:
-        mongo.stop()
+from fhir_server.routes import make_context
+from fhir_server.storage.mongo import Store, database, ensure_indexes
 
 
 def cmd_serve(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -97,7 +73,7 @@ def cmd_reindex(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def _context(settings: config.Settings, store: Store) -> Context:
     ensure_indexes(store)
-    return Context(settings=settings, store=ResourceStore(store))
+    return make_context(settings, store)
 
 
 def main(argv: list[str] | None = None) -> int:

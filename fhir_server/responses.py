@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server.errors import information_outcome
-from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.interactions.versioning import version_headers
+from fhir_server.rest import Context, FhirRequest, FhirResponse
 
 
 def location(ctx: Context, doc: dict[str, Any]) -> str:
@@ -24,5 +24,6 @@ def write_response(ctx: Context, req: FhirRequest, doc: dict[str, Any], status: 
         return FhirResponse(status, None, headers)
     if wanted == "operationoutcome":
         verb = "created" if status == 201 else "updated"
-        return FhirResponse(status, information_outcome(f"{doc['t']}/{doc['id']} {verb} (version {doc['vid']})"), headers)
+        said = f"{doc['t']}/{doc['id']} {verb} (version {doc['vid']})"
+        return FhirResponse(status, information_outcome(said), headers)
     return FhirResponse(status, doc["res"], headers)

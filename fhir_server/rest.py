@@ -1,28 +1,25 @@
 """The FHIR RESTful API as plain values: requests in, responses out, no web framework.
 
-The HTTP layer (``http_api``) and batch/transaction processing (``interactions.batch``) both
-build a :class:`FhirRequest` and call :func:`dispatch`, so a bundle entry goes through exactly the
-same interaction code, access policy included, as a direct HTTP request.
-See http://hl7.org/fhir/R4/http.html.
+The HTTP layer (``web.http_api``), batch/transaction processing (``interactions.transaction.batch``)
+and loading (``ingest``) all build a :class:`FhirRequest` and call :meth:`Context.dispatch`, so a bundle
+entry goes through exactly the same interaction code, access policy included, as a direct HTTP request.
+The :class:`Context` is made by :func:`fhir_server.routes.make_context`, which gives it the routing table;
+this module imports nothing above it. See http://hl7.org/fhir/R4/http.html.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.client_session import ClientSession
 
-from fhir_server.access.policy import AccessPolicy, OpenAccess
-from fhir_server.config import Settings
-from fhir_server.errors import BadRequest, MethodNotAllowed, NotFound
-from fhir_server.spec.resource_types import is_resource_type
-from fhir_server.storage.store import ResourceStore
-
-ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+if TYPE_CHECKING:
+    from fhir_server.access.policy import AccessPolicy
+    from fhir_server.config import Settings
+    from fhir_server.storage.store import ResourceStore
 
 
 class Headers(dict[str, str]):
@@ -33,7 +30,7 @@ class Headers(dict[str, str]):
         for key, value in dict(items).items():
             self[key.lower()] = value
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
 
@@ -74,13 +71,21 @@ class FhirResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+Handler = Callable[["Context", FhirRequest], FhirResponse]
+
+
 @dataclass
 class Context:
-    """What an interaction needs from the server: settings, storage and the access policy."""
+    """What an interaction needs from the server: settings, storage, the access policy and the router.
+
+    Made by :func:`fhir_server.routes.make_context`; a request with a token gets a copy holding that
+    token's policy (:func:`dataclasses.replace`).
+    """
 
     settings: Settings
     store: ResourceStore
-    policy: AccessPolicy = field(default_factory=OpenAccess)
+    policy: AccessPolicy
+    router: Handler
 
     @property
     def base_url(self) -> str:
@@ -92,29 +97,7 @@ class Context:
             return work(req.session)
         return self.store.transaction(work)
 
+    def dispatch(self, req: FhirRequest) -> FhirResponse:
+        """Serve ``req`` with the interaction the routing table names for it."""
+        return self.router(self, req)
 
-Handler = Callable[[Context, FhirRequest], FhirResponse]
-
-
-def check_type(rtype: str) -> str:
-    if not is_resource_type(rtype):
-        raise NotFound(f"Unknown resource type '{rtype}'")
-    return rtype
-
-
-def check_id(rid: str) -> str:
-    if not ID_PATTERN.match(rid):
-        raise BadRequest(f"'{rid}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)")
-    return rid
-
-
-def dispatch(ctx: Context, req: FhirRequest) -> FhirResponse:
-    """Route one request to its interaction by method and path shape."""
-    from fhir_server import routes  # the table imports every interaction module
-
-    handler = routes.resolve(req.method, req.path)
-    if handler is None:
-        if routes.path_known(req.path):
-            raise MethodNotAllowed(f"{req.method} is not supported on /{'/'.join(req.path)}")
-        raise NotFound(f"No such endpoint: /{'/'.join(req.path)}")
-    return handler(ctx, req)

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from . import diseases, imaging, labs, texts
-from .events import (Allergy, ChronicCondition, Diagnosis, Instrumental, LabOrder, Prescription, Stay, Visit,
-                     Vaccination)
+from .events import Allergy, ChronicCondition, Diagnosis, Instrumental, LabOrder, Prescription, Stay, Vaccination, Visit
 from .events import Imaging as ImagingEvent
 from .moscow import LABS, doctor
 from .people import Person

@@ -77,7 +77,7 @@ _DISTRICTS = """
 
 def _parse() -> tuple[tuple[District, ...], tuple[Organization, ...]]:
     districts, orgs = [], []
-    for number, line in enumerate(l for l in _DISTRICTS.splitlines() if l.strip()):
+    for number, line in enumerate(row for row in _DISTRICTS.splitlines() if row.strip()):
         okrug, name, postal, streets = line.split("|")
         clinic, child = f"01{number:02d}", f"02{number:02d}"
         districts.append(District(okrug, name, postal, tuple(streets.split(";")), clinic, child))

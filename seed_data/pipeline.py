@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from mappers import (map_dicom_study, map_discharge_summary, map_exam_protocol, map_instrumental_study,
-                     map_oru_message)
+from mappers import map_dicom_study, map_discharge_summary, map_exam_protocol, map_instrumental_study, map_oru_message
 from mappers.bundle import TransactionBuilder
 
 from . import fhir_direct as direct

@@ -6,19 +6,16 @@ With ``MONGODB_URI`` set, the tests use that server instead (each session in its
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from fhir_server.storage.mongo import Store
-from fhir_server.storage.embedded_mongo import EmbeddedMongo
-
 from bench.shared_data import shared_dir
+from fhir_server.storage.embedded_mongo import mongodb
+from fhir_server.storage.mongo import Store
 
 SHARED = shared_dir()
 EXAMPLES_DIR = SHARED / "fhir-r4" / "examples"
@@ -28,17 +25,8 @@ SYNTHEA_EVAL = SHARED / "data" / "synthea" / "eval"
 
 @pytest.fixture(scope="session")
 def mongo_uri() -> Iterator[str]:
-    uri = os.environ.get("MONGODB_URI")
-    if uri:
+    with mongodb(os.environ.get("MONGODB_URI")) as uri:
         yield uri
-        return
-    with tempfile.TemporaryDirectory(prefix="fhir-test-mongo-") as folder:
-        mongo = EmbeddedMongo(Path(folder))
-        mongo.start()
-        try:
-            yield mongo.uri
-        finally:
-            mongo.stop()
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from fhir_server.web import gunicorn_config
 from fhir_server.storage.embedded_mongo import free_port
+from fhir_server.web import gunicorn_config
 
 
 def test_settings_follow_the_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -149,8 +149,8 @@ def test_listener_check(hosts, auth_enabled, halted):
 
 
 def test_serve_installs_the_listener_check(monkeypatch):
-    from fhir_server.web import server
     from fhir_server.config import Settings
+    from fhir_server.web import server
 
     seen: dict[str, object] = {}
     monkeypatch.setattr(server.FhirGunicorn, "run", lambda self: seen.update(self.options))

@@ -10,11 +10,11 @@ import pytest
 
 from fhir_server import cli
 from fhir_server.config import Settings
-from fhir_server.storage.mongo import Store, ensure_indexes
 from fhir_server.ingest.importer import import_file, import_paths, merge_transactions
 from fhir_server.ingest.loader import LoadError
-from fhir_server.rest import Context, FhirRequest, dispatch
-from fhir_server.storage.store import ResourceStore
+from fhir_server.rest import Context, FhirRequest
+from fhir_server.routes import make_context
+from fhir_server.storage.mongo import Store, ensure_indexes
 from mappers import MappingError
 from tests.mappers.dicom_factory import Study
 
@@ -25,11 +25,11 @@ PROTOCOL = SAMPLES / "exam_protocol" / "hypertension_visit.json"
 @pytest.fixture()
 def ctx(store: Store) -> Context:
     ensure_indexes(store)
-    return Context(Settings(base_url="http://testserver/fhir"), ResourceStore(store))
+    return make_context(Settings(base_url="http://testserver/fhir"), store)
 
 
 def _count(ctx: Context, rtype: str, *params: tuple[str, str]) -> int:
-    response = dispatch(ctx, FhirRequest("GET", [rtype], params=[*params, ("_summary", "count")]))
+    response = ctx.dispatch(FhirRequest("GET", [rtype], params=[*params, ("_summary", "count")]))
     assert response.resource is not None
     return int(response.resource["total"])
 

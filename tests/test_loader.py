@@ -11,14 +11,13 @@ import pytest
 from fhir_server import cli
 from fhir_server.config import Settings
 from fhir_server.ingest.loader import LoadError, load_paths
-from fhir_server.rest import Context
-from fhir_server.storage.store import ResourceStore
+from fhir_server.routes import make_context
 from tests.conftest import SYNTHEA_DEV
 
 
 @pytest.fixture()
 def ctx(store):
-    return Context(settings=Settings(base_url="http://testserver/fhir"), store=ResourceStore(store))
+    return make_context(Settings(base_url="http://testserver/fhir"), store)
 
 
 def _write(folder: Path, name: str, content: str) -> Path:

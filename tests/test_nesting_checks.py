@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from fhir_server.web.content import MAX_BODY_DEPTH, nests_deeper
 from fhir_server.errors import InvalidResource
 from fhir_server.validation.resource_body import INT64, MAX_DEPTH, validated
+from fhir_server.web.content import MAX_BODY_DEPTH, nests_deeper
 
 
 def _nested(depth: int, leaf: Any = "x", mapping: type = dict) -> Any:

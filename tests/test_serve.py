@@ -134,7 +134,7 @@ def test_reads_through_every_worker_see_each_write_at_once(mongo_uri, tmp_path):
         for attempt in range(4):
             before = [_cpu_ticks(w) for w in workers]
             rounds(f"cached-{attempt}")
-            used = [_cpu_ticks(w) - b for w, b in zip(workers, before)]
+            used = [_cpu_ticks(w) - b for w, b in zip(workers, before, strict=True)]
             if min(used) >= 3:
                 break
         assert min(used) >= 3, f"one worker served every connection: CPU ticks {used}"

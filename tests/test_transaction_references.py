@@ -18,8 +18,8 @@ import orjson
 import pytest
 
 from fhir_server.errors import BadRequest, InvalidResource
-from fhir_server.validation.resource_body import MAX_DEPTH
 from fhir_server.interactions.transaction.references import rewrite_references
+from fhir_server.validation.resource_body import MAX_DEPTH
 from tests.conftest import SYNTHEA_DEV, SYNTHEA_EVAL
 
 _REFERENCE = re.compile(rb'"reference":"((?:[^"\\]|\\.)*)"')

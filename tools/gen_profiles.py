@@ -402,8 +402,10 @@ VALUE_SETS: list[dict[str, Any]] = [
      "description": "LOINC section codes of a discharge summary.",
      "include": [_codes(LOINC, ("8648-8", "Hospital course Narrative"),
                         ("11493-4", "Hospital discharge studies summary Narrative"),
-                        ("18841-7", "Hospital consultations Document"), ("29549-3", "Medication administered Narrative"),
-                        ("8653-8", "Hospital discharge instructions"), ("11535-2", "Hospital discharge Dx Narrative"))]},
+                        ("18841-7", "Hospital consultations Document"),
+                        ("29549-3", "Medication administered Narrative"),
+                        ("8653-8", "Hospital discharge instructions"),
+                        ("11535-2", "Hospital discharge Dx Narrative"))]},
 ]
 
 
@@ -465,7 +467,8 @@ def datatype(definitions: Path, code: str) -> dict[str, Any] | None:
 def base_definition(definitions: Path, rtype: str) -> dict[str, Any]:
     path = definitions / "structuredefinitions" / f"StructureDefinition-{rtype}.json"
     if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+        definition: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return definition
     found = datatype(definitions, rtype)
     if found is None:
         raise SystemExit(f"no base definition of {rtype} in {definitions}")

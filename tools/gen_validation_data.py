@@ -115,7 +115,7 @@ def walk_models(defs: dict[str, typing.Any], model_types: list[str]) -> dict[str
                 todo.append((sub, ref))
     # Resolve the R4 types of added choices to the R4B classes that validate them.
     prim_ext = class_path(get_fhir_model_class("FHIRPrimitiveExtension"))
-    for dn, extra in add.items():
+    for extra in add.values():
         for alias, ref in extra.items():
             extra[alias] = prim_ext if not ref else def_classes[ref]
     return {"classDefs": dict(sorted(class_defs.items())), "drop": drop, "add": add}

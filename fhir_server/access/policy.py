@@ -36,9 +36,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from fhir_server.storage import linked_compartments
 from fhir_server.errors import Forbidden
 from fhir_server.search.extract import extract
+from fhir_server.storage import linked_compartments
 
 if TYPE_CHECKING:
     from fhir_server.auth.scopes import Scopes
@@ -542,7 +542,9 @@ def guardian_link_valid(link: str | None, child: str | None, store: ResourceStor
     if (related.get("patient") or {}).get("reference") != f"Patient/{child}":
         return False
     patient = store.current("Patient", child)
-    return bool(patient) and not patient.get("del") and is_under_age_limit(patient["res"], today)
+    if not patient:
+        return False
+    return not patient.get("del") and is_under_age_limit(patient["res"], today)
 
 
 def guardian_child(access: Access, store: ResourceStore, today: date) -> str | None:

@@ -1,11 +1,10 @@
 """User accounts: who may log in, how to reach them by SMS, and whom they are in FHIR.
 
-| role | ``fhir_user`` | reach |
-|---|---|---|
-| ``patient`` | ``Patient/<id>`` | their own card |
-| ``guardian`` | none; ``links`` lists their ``RelatedPerson`` ids, one per child | a child's card while the child is under 15 and the link active and verified |
-| ``clinician`` | ``Practitioner/<id>`` | patients in their care; any card read-only by break-the-glass |
-| ``ambulance`` | ``Practitioner/<id>`` | any card read-only by declaring emergency treatment |
+- ``patient``: ``fhir_user`` is ``Patient/<id>``; reaches their own card;
+- ``guardian``: no ``fhir_user``, ``links`` lists their ``RelatedPerson`` ids, one per child; reaches a
+  child's card while the child is under 15 and the link active and verified;
+- ``clinician``: ``Practitioner/<id>``; patients in their care, any card read-only by break-the-glass;
+- ``ambulance``: ``Practitioner/<id>``; any card read-only by declaring emergency treatment.
 
 Passwords are stored as scrypt hashes (passwords.py). Wrong one-time codes are counted on the
 account (``code_budget``: the guesses left), across logins, until a login completes: only someone

@@ -45,12 +45,12 @@ LAUNCH_LIFETIME = timedelta(minutes=10)
 UNKNOWN_LAUNCH = "Unknown, expired or already used 'launch'"
 
 
-class SmartAuthorizationCodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+class SmartAuthorizationCodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]  # authlib is untyped
     TOKEN_ENDPOINT_AUTH_METHODS = ["none", "client_secret_basic", "private_key_jwt"]
 
     @property
     def service(self) -> AuthService:
-        return self.server.service  # type: ignore[no-any-return]
+        return self.server.service  # type: ignore[no-any-return]  # authlib is untyped
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         user: Authorization = request.user
@@ -124,7 +124,8 @@ def create_launch(service: AuthService, patient: str, encounter: str | None = No
     return launch
 
 
-def resolve_launch(service: AuthService, launch: str, client_id: str, holder: str | None = None) -> dict[str, Any] | None:
+def resolve_launch(service: AuthService, launch: str, client_id: str,
+                   holder: str | None = None) -> dict[str, Any] | None:
     """The launch context, if it is alive, for this client, and not claimed by another request
     than ``holder`` (the kept authorization request that claimed it)."""
     doc = service.auth_store.launches.find_one({"_id": launch})
@@ -159,7 +160,7 @@ def authorize(service: AuthService) -> Response:
         grant = server.get_consent_grant(request=oauth_request, end_user=None)
     except OAuth2Error as error:
         if error.redirect_uri:
-            return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+            return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]  # authlib is untyped
         return pages.message("Ошибка запроса авторизации / Invalid authorization request",
                              error.get_error_description() or error.error, status=400)
     params = {k: v for k, v in oauth_request.payload.data.items()}
@@ -167,7 +168,7 @@ def authorize(service: AuthService) -> Response:
     client_id = grant.client.get_client_id()
     if params.get("launch") and not claim_launch(service, params["launch"], client_id, request_id):
         error = InvalidRequestError(UNKNOWN_LAUNCH, state=params.get("state"), redirect_uri=grant.redirect_uri)
-        return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+        return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]  # authlib is untyped
     now = utcnow()
     service.auth_store.requests.insert_one({"_id": request_id, "params": params, "uri": oauth_request.uri,
                                             "client_id": client_id,
@@ -195,9 +196,9 @@ def issue_code(service: AuthService, request_id: str, user: Authorization | None
     try:
         grant = server.get_consent_grant(request=replay, end_user=user)
     except OAuth2Error as error:
-        return server.handle_error_response(replay, error)  # type: ignore[no-any-return]
+        return server.handle_error_response(replay, error)  # type: ignore[no-any-return]  # authlib is untyped
     service.auth_store.requests.delete_one({"_id": request_id})
-    return server.create_authorization_response(request=replay, grant_user=user, grant=grant)  # type: ignore[no-any-return]
+    return server.create_authorization_response(request=replay, grant_user=user, grant=grant)  # type: ignore[no-any-return]  # authlib is untyped
 
 
 def launch_endpoint(service: AuthService) -> Response:
@@ -215,7 +216,7 @@ def launch_endpoint(service: AuthService) -> Response:
     policy = policy_of(service, token)
     doc = service.resources.current("Patient", str(patient)) if patient else None
     if doc is None or doc.get("del") or not policy.visible(doc):
-        return jsonify({"error": "invalid_request", "error_description": "Unknown patient"}), 400  # type: ignore[return-value]
+        return jsonify({"error": "invalid_request", "error_description": "Unknown patient"}), 400  # type: ignore[return-value]  # flask accepts (body, status)
     launch = create_launch(service, str(patient), encounter, client_id, token.doc.get("subject") or token.client_id)
     out: dict[str, Any] = {"launch": launch, "iss": service.base_url}
     client = service.clients.get(client_id) if client_id else None

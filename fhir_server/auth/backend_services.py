@@ -53,7 +53,7 @@ def fetch_jwks(url: str) -> dict[str, Any]:
     return jwks
 
 
-class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
+class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]  # authlib is untyped
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def __init__(self, service: AuthService) -> None:
@@ -98,7 +98,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         return True
 
 
-class BackendServicesGrant(ClientCredentialsGrant):  # type: ignore[misc]
+class BackendServicesGrant(ClientCredentialsGrant):  # type: ignore[misc]  # authlib is untyped
     TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt"]
 
     def validate_token_request(self) -> None:

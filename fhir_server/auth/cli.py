@@ -76,7 +76,7 @@ def add_commands(sub: Any) -> None:
 
 def _run(action: Callable[[argparse.Namespace, AuthStore], int]) -> Callable[[argparse.Namespace, Any], int]:
     def command(args: argparse.Namespace, settings: config.Settings) -> int:
-        from fhir_server.cli import database
+        from fhir_server.storage.mongo import database
 
         with database(settings) as (_, store):
             auth_store = AuthStore(store.db)

@@ -27,7 +27,7 @@ USER_GRANTS = ["authorization_code", "refresh_token"]
 
 
 @dataclass
-class Client(ClientMixin):  # type: ignore[misc]
+class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped
     client_id: str
     name: str
     auth_method: str = "none"

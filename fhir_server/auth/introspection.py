@@ -20,7 +20,7 @@ from fhir_server.auth.scopes import Scopes
 from fhir_server.auth.tokens import Token
 
 
-class SmartIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
+class SmartIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]  # authlib is untyped
     CLIENT_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
 
     @property

@@ -10,10 +10,10 @@ and writing it back later let 24 parallel codes all be tried).
 Counters in ``auth_limits``, each a fixed window that opens at its first failure and that
 MongoDB purges (TTL index) once it is over:
 
-| counter | ``_id`` | limit | then |
-|---|---|---|---|
-| failed sign-ins per client address | ``ip|<address>`` | ``FHIR_LOGIN_FAILURES_PER_IP`` (100) in 15 minutes | 429 with ``Retry-After`` on the login and code pages |
-| wrong passwords per user name and address | ``pw|<SHA-256 of the name>|<address>`` | 5 in 15 minutes | that name is refused from that address until the window ends |
+- failed sign-ins per client address, ``_id`` ``ip|<address>``: ``FHIR_LOGIN_FAILURES_PER_IP`` (100) in
+  15 minutes, then 429 with ``Retry-After`` on the login and code pages;
+- wrong passwords per user name and address, ``_id`` ``pw|<SHA-256 of the name>|<address>``: 5 in 15
+  minutes, then that name is refused from that address until the window ends.
 
 Wrong passwords count per name *and* address, for unknown names exactly as for existing ones, so
 the answers never tell whether a name exists, and a stranger can lock only their own address out

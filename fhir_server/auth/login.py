@@ -187,7 +187,7 @@ def password_step(service: AuthService) -> Response:
         return pages.page("login.html", status=401, error=WRONG_CREDENTIALS, username=username, **context)
     limits.give_back(store, address, name)
     if _is_locked(user):
-        return finish(service, login, locked_page(user.locked_until))  # type: ignore[arg-type]
+        return finish(service, login, locked_page(user.locked_until))  # type: ignore[arg-type]  # werkzeug Response is what flask returns
     if user.role == "patient":
         problem = patient_account_problem(service.resources, user.fhir_user)
         if problem is not None:
@@ -228,7 +228,7 @@ def code_step(service: AuthService) -> Response:
     if user is None or user.disabled:
         return finish(service, login, expired())
     if _is_locked(user):
-        return finish(service, login, locked_page(user.locked_until))  # type: ignore[arg-type]
+        return finish(service, login, locked_page(user.locked_until))  # type: ignore[arg-type]  # werkzeug Response is what flask returns
     context = {"action": service.endpoint("otp"), "csrf": login["csrf"], "phone": _masked(user.phone),
                "resends_left": MAX_RESENDS - login["resends"]}
     if request.method == "GET":

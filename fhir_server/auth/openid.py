@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from fhir_server.auth.server import AuthService
 
 
-class StoredCode(AuthorizationCodeMixin):  # type: ignore[misc]
+class StoredCode(AuthorizationCodeMixin):  # type: ignore[misc]  # authlib is untyped
     """An authorization code document seen through authlib's (OIDC) AuthorizationCodeMixin."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
@@ -46,7 +46,7 @@ class StoredCode(AuthorizationCodeMixin):  # type: ignore[misc]
         return ["pwd", "otp"]
 
 
-class SmartOpenID(OpenIDCode):  # type: ignore[misc]
+class SmartOpenID(OpenIDCode):  # type: ignore[misc]  # authlib is untyped
     def __init__(self, service: AuthService) -> None:
         super().__init__(require_nonce=False)
         self.service = service

@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 
-class S256Required(CodeChallenge):  # type: ignore[misc]
+class S256Required(CodeChallenge):  # type: ignore[misc]  # authlib is untyped
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
 

@@ -27,7 +27,7 @@ from fhir_server.auth.tokens import Authorization, Token, refreshed
 CLIENT_AUTH = ["none", "client_secret_basic", "private_key_jwt"]
 
 
-class SmartRefreshTokenGrant(RefreshTokenGrant):  # type: ignore[misc]
+class SmartRefreshTokenGrant(RefreshTokenGrant):  # type: ignore[misc]  # authlib is untyped
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH
     INCLUDE_NEW_REFRESH_TOKEN = True
 

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from fhir_server.auth.tokens import Token
 
 
-class SmartRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
+class SmartRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]  # authlib is untyped
     CLIENT_AUTH_METHODS = ["none", "client_secret_basic", "private_key_jwt"]
 
     @property

@@ -25,9 +25,9 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fhir_server.spec.resource_types import is_resource_type
 from fhir_server.search import token
 from fhir_server.search.parameters import search_param
+from fhir_server.spec.resource_types import is_resource_type
 
 CONTEXTS = ("patient", "user", "system")
 PERMISSIONS = "cruds"

@@ -13,6 +13,7 @@ gateway) and the authlib ``AuthorizationServer`` with the grants registered:
 from __future__ import annotations
 
 from typing import Any
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
 from flask import Response
@@ -76,7 +77,7 @@ class StoredRequest(OAuth2Request):
         return {}
 
 
-class SmartAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class SmartAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # authlib is untyped
     def __init__(self, service: AuthService) -> None:
         super().__init__()
         self.service = service

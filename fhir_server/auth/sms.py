@@ -48,4 +48,4 @@ def gateway_for(settings: Settings) -> SmsGateway:
     if not class_name:
         raise ValueError(f"FHIR_SMS_GATEWAY must be 'file' or 'package.module:Class', not {settings.sms_gateway!r}")
     gateway_class = getattr(importlib.import_module(module_name), class_name)
-    return gateway_class(settings)  # type: ignore[no-any-return]
+    return gateway_class(settings)  # type: ignore[no-any-return]  # the gateway class is loaded by name

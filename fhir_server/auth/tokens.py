@@ -60,7 +60,7 @@ class Authorization:
         return cls(**{k: doc[k] for k in cls.__dataclass_fields__ if k in doc})
 
 
-class Token(TokenMixin):  # type: ignore[misc]
+class Token(TokenMixin):  # type: ignore[misc]  # authlib is untyped
     """A stored token document seen through authlib's TokenMixin."""
 
     def __init__(self, doc: dict[str, Any], kind: str = "access_token") -> None:

@@ -18,7 +18,7 @@ import orjson
 from tqdm import tqdm
 
 from fhir_server.errors import FhirError
-from fhir_server.rest import Context, FhirRequest, dispatch
+from fhir_server.rest import Context, FhirRequest
 
 SUFFIXES = (".json", ".ndjson")
 
@@ -93,16 +93,18 @@ def _ndjson(path: Path) -> Iterator[tuple[int, Any]]:
 
 def _post_bundle(ctx: Context, bundle: dict[str, Any], path: Path) -> int:
     try:
-        response = dispatch(ctx, FhirRequest("POST", [], body=bundle))
+        response = ctx.dispatch(FhirRequest("POST", [], body=bundle))
     except FhirError as exc:
         raise LoadError(f"{path}: {_describe(exc)}") from exc
-    failed = [(i, e) for i, e in enumerate(response.resource["entry"]) if not e["response"]["status"].startswith("2")]
+    answer = response.resource
+    assert answer is not None  # a batch or transaction is answered with a Bundle
+    failed = [(i, e) for i, e in enumerate(answer["entry"]) if not e["response"]["status"].startswith("2")]
     if failed:
         index, entry = failed[0]
         outcome = entry["response"].get("outcome", {})
         text = "; ".join(i.get("diagnostics", "") for i in outcome.get("issue", []))
         raise LoadError(f"{path}, Bundle.entry[{index}]: {entry['response']['status']} {text}")
-    return len(response.resource["entry"])
+    return len(answer["entry"])
 
 
 def _store(ctx: Context, resource: Any, where: str) -> int:
@@ -114,7 +116,7 @@ def _store(ctx: Context, resource: Any, where: str) -> int:
     else:
         req = FhirRequest("POST", [rtype], body=resource)
     try:
-        dispatch(ctx, req)
+        ctx.dispatch(req)
     except FhirError as exc:
         raise LoadError(f"{where}: {_describe(exc)}") from exc
     return 1

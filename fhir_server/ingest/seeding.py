@@ -37,11 +37,11 @@ from typing import Any
 from tqdm import tqdm
 
 from fhir_server.config import Settings
-from fhir_server.storage.mongo import connect
 from fhir_server.ingest.importer import merge_transactions
 from fhir_server.ingest.loader import LoadError, _post_bundle
-from fhir_server.rest import Context, FhirRequest, dispatch
-from fhir_server.storage.store import ResourceStore
+from fhir_server.rest import Context, FhirRequest
+from fhir_server.routes import make_context
+from fhir_server.storage.mongo import connect
 from mappers import identifiers as ids
 from seed_data import UNTIL, household_bundles, population, reference_bundle
 from seed_data.people import Household
@@ -87,7 +87,7 @@ def as_new_records(bundle: dict[str, Any]) -> dict[str, Any]:
 def _present(ctx: Context, home: Household) -> int:
     """How many of the household's members already have their Patient."""
     mhis = ",".join(f"{ids.MHI}|{p.mhi}" for p in home.members)
-    response = dispatch(ctx, FhirRequest("GET", ["Patient"], params=[("identifier", mhis), ("_summary", "count")]))
+    response = ctx.dispatch(FhirRequest("GET", ["Patient"], params=[("identifier", mhis), ("_summary", "count")]))
     return int(response.resource["total"]) if response.resource else 0
 
 
@@ -112,7 +112,7 @@ def seed_population(ctx: Context, patients: int, seed: int, *, until: date = UNT
 def worker_context(settings: Settings) -> Context:
     """A Context of its own for a worker process (a MongoClient must not cross a process boundary)."""
     assert settings.mongodb_uri
-    return Context(settings=settings, store=ResourceStore(connect(settings.mongodb_uri, settings.database)))
+    return make_context(settings, connect(settings.mongodb_uri, settings.database))
 
 
 def run_seed(ctx: Context, settings: Settings, patients: int, seed: int, workers: int = 1) -> int:

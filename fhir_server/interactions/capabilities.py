@@ -12,11 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 from fhir_server import FHIR_VERSION, SOFTWARE_NAME, SOFTWARE_VERSION
-from fhir_server.spec.resource_types import RESOURCE_TYPES
 from fhir_server.operations.capabilities import operation_capabilities
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.search.include import capability as include_capability
 from fhir_server.search.parameters import search_params
+from fhir_server.spec.resource_types import RESOURCE_TYPES
 
 TYPE_INTERACTIONS = ["read", "vread", "update", "patch", "delete", "history-instance",
                      "history-type", "create", "search-type"]

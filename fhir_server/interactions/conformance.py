@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server.errors import NotFound
-from fhir_server.rest import Context, FhirRequest, FhirResponse, Handler
-
 from fhir_server.profiles.registry import emc_registry
+from fhir_server.rest import Context, FhirRequest, FhirResponse, Handler
 
 CONFORMANCE_TYPES = frozenset({"StructureDefinition", "ValueSet", "CodeSystem", "NamingSystem",
                                "OperationDefinition"})

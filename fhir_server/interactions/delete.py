@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from pymongo.client_session import ClientSession
 
-from fhir_server.errors import PreconditionFailed, information_outcome
-from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
 from fhir_server.access.search import conditional_matches
+from fhir_server.errors import PreconditionFailed, information_outcome
 from fhir_server.interactions.versioning import ANY_VERSION, etag, parse_if_match
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.spec.resource_types import check_id, check_type
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
@@ -25,7 +26,7 @@ def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
     def work(session: ClientSession) -> int | None:
         existing = ctx.store.current(rtype, rid, session)
         live = existing is not None and not existing.get("del") and ctx.policy.visible(existing)
-        if expected is not None and (not live or expected not in (ANY_VERSION, existing["vid"])):  # type: ignore[index]
+        if expected is not None and (not live or expected not in (ANY_VERSION, existing["vid"])):  # type: ignore[index]  # live implies existing
             raise PreconditionFailed(f"If-Match expected version {expected} of {rtype}/{rid}")
         if not live:
             return None

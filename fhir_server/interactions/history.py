@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fhir_server.search import paging
 from fhir_server.errors import BadRequest, NotFound
-from fhir_server.spec.fhir_dates import parse_instant
 from fhir_server.interactions.search_type import CURSOR, page_size
-from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
-from fhir_server.storage.store import count_history, find_history, format_instant, history_at
 from fhir_server.interactions.versioning import etag
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.search import paging
+from fhir_server.spec.fhir_dates import parse_instant
+from fhir_server.spec.resource_types import check_id, check_type
+from fhir_server.storage.store import count_history, find_history, format_instant, history_at
 
 SORT: paging.Sort = [("lu", -1), ("_id", -1)]
 KNOWN = {"_since", "_at", "_count", CURSOR, "_format", "_pretty", "_list"}

@@ -12,14 +12,15 @@ from typing import Any
 
 from pymongo.client_session import ClientSession
 
+from fhir_server.access.search import conditional_matches
 from fhir_server.errors import BadRequest, NotFound, PreconditionFailed, UnprocessableEntity
 from fhir_server.interactions.read import load_visible
 from fhir_server.interactions.update import store_update
-from fhir_server.patch import apply_fhirpath_patch, apply_json_patch
-from fhir_server.validation.resource_body import validated
-from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
-from fhir_server.access.search import conditional_matches
 from fhir_server.interactions.versioning import ANY_VERSION, parse_if_match
+from fhir_server.patch import apply_fhirpath_patch, apply_json_patch
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.spec.resource_types import check_id, check_type
+from fhir_server.validation.resource_body import validated
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:
@@ -41,7 +42,7 @@ def handle_conditional(ctx: Context, req: FhirRequest) -> FhirResponse:
             raise NotFound(f"No {rtype} matches the conditional patch")
         return matches[0]
 
-    current = find(req.session)  # type: ignore[arg-type]
+    current = find(req.session)
     return _apply_and_store(ctx, req, current)
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server.errors import Gone, NotFound
-from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
-from fhir_server.search.elements import subset
 from fhir_server.interactions.versioning import not_modified, version_headers
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.search.elements import subset
+from fhir_server.spec.resource_types import check_id, check_type
 
 
 def load_visible(ctx: Context, rtype: str, rid: str, req: FhirRequest, *, cached: bool = False) -> dict[str, Any]:

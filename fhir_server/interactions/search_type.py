@@ -21,13 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from fhir_server.search import paging
-from fhir_server.errors import BadRequest
-from fhir_server.rest import Context, FhirRequest, FhirResponse, check_type
-from fhir_server.search import include
-from fhir_server.search.compile import CompiledSearch
-from fhir_server.search.elements import apply_elements, parse_elements
-from fhir_server.search.summary import apply_summary, parse_summary
 from fhir_server.access.search import (
     INCLUDE_PROJECTION,
     PAGE_PROJECTION,
@@ -36,6 +29,13 @@ from fhir_server.access.search import (
     compile_for,
     scoped_filter,
 )
+from fhir_server.errors import BadRequest
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.search import include, paging
+from fhir_server.search.compile import CompiledSearch
+from fhir_server.search.elements import apply_elements, parse_elements
+from fhir_server.search.summary import apply_summary, parse_summary
+from fhir_server.spec.resource_types import check_type
 
 CURSOR = "_cursor"
 ESTIMATE_CAP = 10_000

@@ -7,8 +7,9 @@ reach answers 404, like one that never existed.
 from __future__ import annotations
 
 from fhir_server.errors import Gone, NotFound
-from fhir_server.rest import Context, FhirRequest, FhirResponse, check_id, check_type
 from fhir_server.interactions.versioning import version_headers
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.spec.resource_types import check_id, check_type
 
 
 def handle(ctx: Context, req: FhirRequest) -> FhirResponse:

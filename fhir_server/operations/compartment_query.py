@@ -11,11 +11,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from fhir_server.spec.compartment import patient_compartment_params
-from fhir_server.spec.resource_types import RESOURCE_TYPES
 from fhir_server.rest import Context
 from fhir_server.search.compile import compile_search
 from fhir_server.search.parameters import search_param
+from fhir_server.spec.compartment import patient_compartment_params
+from fhir_server.spec.resource_types import RESOURCE_TYPES
 
 #: Documents as the operations read them: what the response and the access policy need, not the
 #: search entries (``visible`` re-extracts them from ``res`` if a granular scope asks).

@@ -27,8 +27,8 @@ from fhir_server.errors import BadRequest
 from fhir_server.interactions import create
 from fhir_server.interactions.read import load_visible
 from fhir_server.responses import location
-from fhir_server.spec.resource_types import is_resource_type
-from fhir_server.rest import ID_PATTERN, Context, FhirRequest, FhirResponse, check_id
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.spec.resource_types import ID_PATTERN, check_id, is_resource_type
 from fhir_server.storage.store import format_instant, now
 
 from .compartment_query import PROJECTION

@@ -28,11 +28,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fhir_server.search import paging
 from fhir_server.errors import BadRequest
 from fhir_server.interactions.read import load_visible
-from fhir_server.spec.resource_types import is_resource_type
 from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.search import paging
+from fhir_server.spec.resource_types import is_resource_type
 
 from . import compartment_query as cq
 from .params import Params, collect, date_range, integer, require_type

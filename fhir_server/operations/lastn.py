@@ -24,11 +24,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from fhir_server.access.search import scoped_filter
 from fhir_server.errors import BadRequest
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.search.compile import compile_search
 from fhir_server.search.date import FAR_PAST, parse_range
-from fhir_server.access.search import scoped_filter
 
 from .compartment_query import PROJECTION
 from .params import collect, integer, require_type

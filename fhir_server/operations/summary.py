@@ -23,11 +23,11 @@ import html
 import uuid
 from typing import Any
 
+from fhir_server.access.search import scoped_filter
 from fhir_server.errors import BadRequest, NotFound
 from fhir_server.interactions.read import load_visible
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.search.compile import compile_search
-from fhir_server.access.search import scoped_filter
 from fhir_server.storage.store import format_instant, now
 
 from . import summary_sections as ss
@@ -140,6 +140,7 @@ def _no_information(section: ss.Section, patient_url: str) -> tuple[str, dict[st
     assert section.no_info is not None
     code = {"coding": [{"system": ABSENT_UNKNOWN, "code": section.no_info[0], "display": section.no_info[1]}]}
     subject = {"reference": patient_url}
+    resource: dict[str, Any]
     if section.key == "allergies":
         resource = {"resourceType": "AllergyIntolerance", "clinicalStatus": {"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},

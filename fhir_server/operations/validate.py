@@ -24,9 +24,10 @@ from fhir_server.errors import BadRequest, FhirError, InvalidResource, Issue, op
 from fhir_server.interactions.read import load_visible
 from fhir_server.profiles import claimed_profiles, profile_issues
 from fhir_server.profiles.registry import FHIR_BASE_SD, emc_registry, unversioned
-from fhir_server.validation.resource_body import check_storable
-from fhir_server.rest import Context, FhirRequest, FhirResponse, check_type
+from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.spec.resource_types import check_type
 from fhir_server.validation import validate_structure
+from fhir_server.validation.resource_body import check_storable
 
 from .params import Params, collect
 

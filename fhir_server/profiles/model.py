@@ -16,10 +16,9 @@ from typing import Any
 import fhirpathpy
 from fhirpathpy.models import models
 
-from .registry import Registry
+from .registry import EMC_BASE, Registry
 
 R4_MODEL = models["r4"]
-from .registry import EMC_BASE
 
 
 @dataclass(frozen=True)

@@ -230,7 +230,8 @@ def _check_reference(walk: Walk, node: Node, item: Item) -> None:
         return
     target = reference_type(item.value, walk.root)
     if target is not None and target not in allowed:
-        walk.report("invalid", f"A reference to {target} is not allowed here (allowed: {', '.join(sorted(allowed))})",
+        names = ", ".join(sorted(t for t in allowed if t))
+        walk.report("invalid", f"A reference to {target} is not allowed here (allowed: {names})",
                     item.where + ".reference")
 
 

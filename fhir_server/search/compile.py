@@ -30,6 +30,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from fhir_server.spec.compartment import patient_compartment_params
+
 from ..errors import BadRequest
 from . import composite, date, number, quantity, reference, string, token, uri
 from .chain import Resolver, chain_clause

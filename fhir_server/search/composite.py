@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import BadRequest
 from . import date, number, quantity, reference, string, token, uri
-from .fhirpath import Unsupported, _Parser, _run, compile_expression
+from .fhirpath import Extractor, Unsupported, _Parser, _run, compile_expression
 from .parameters import Component, SearchParam, definition_by_url, split_union
 from .syntax import QueryOptions, split_escaped, unescape
 
@@ -90,7 +90,7 @@ def _component_extractors(param: SearchParam, resource_type: str, branch: str) -
     if context is None:
         return None
     found = [compile_relative(c.expression, resource_type, context) for c in param.components]
-    return None if any(f is None for f in found) else found  # type: ignore[return-value]
+    return None if any(f is None for f in found) else found  # type: ignore[return-value]  # None was ruled out just before
 
 
 #: Component values already normalised during one extraction, by (element id, role, type,

@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 from fhir_server.storage.mongo import Store
+
 from .fhirpath import compile_expression
 from .parameters import ABSTRACT_BASES, SUPPORTED_TYPES, SearchParam, make_param, official_params, set_custom
 

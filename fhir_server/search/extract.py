@@ -20,8 +20,9 @@ from functools import lru_cache
 from typing import Any
 
 from fhir_server.spec.compartment import patient_compartment_params
-from .custom import register_now
+
 from . import composite, date, number, quantity, reference, string, token, uri
+from .custom import register_now
 from .fhirpath import Extractor, compile_expression
 from .parameters import SearchParam, custom_generation, search_params
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest
 from fhir_server.spec.resource_types import is_resource_type
+
+from ..errors import BadRequest
 from .chain import LIMIT, InnerCompiler, Resolver, TooCostly, reference_param, require_resolver
 
 

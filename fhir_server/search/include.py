@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BadRequest
 from fhir_server.spec.resource_types import is_resource_type
+
+from ..errors import BadRequest
 from .parameters import search_param, search_params
 
 LIMIT = 1000

@@ -22,8 +22,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..errors import BadRequest
 from fhir_server.spec.resource_types import is_resource_type
+
+from ..errors import BadRequest
 from . import token
 from .parameters import SearchParam
 from .string import regex_escape

@@ -35,6 +35,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from fhir_server.storage import linked_compartments, read_cache
 from fhir_server.storage.mongo import Store
+
 from .extract import extract
 
 BATCH = 500
@@ -153,8 +154,9 @@ def _print(job: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    from ..config import from_env
     from fhir_server.storage.mongo import connect
+
+    from ..config import from_env
 
     settings = from_env()
     if not settings.mongodb_uri:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+from fhir_server.errors import BadRequest, NotFound
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
 RESOURCE_TYPES: frozenset[str] = frozenset((
     "Account", "ActivityDefinition", "AdverseEvent", "AllergyIntolerance", "Appointment",
     "AppointmentResponse", "AuditEvent", "Basic", "Binary", "BiologicallyDerivedProduct",
@@ -40,3 +46,15 @@ RESOURCE_TYPES: frozenset[str] = frozenset((
 
 def is_resource_type(name: str) -> bool:
     return name in RESOURCE_TYPES
+
+
+def check_type(rtype: str) -> str:
+    if not is_resource_type(rtype):
+        raise NotFound(f"Unknown resource type '{rtype}'")
+    return rtype
+
+
+def check_id(rid: str) -> str:
+    if not ID_PATTERN.match(rid):
+        raise BadRequest(f"'{rid}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)")
+    return rid

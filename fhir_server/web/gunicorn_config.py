@@ -38,8 +38,8 @@ def warm_up() -> None:
     """Import and build the per-process tables of the request path (about 2 s)."""
     from fhir_server import routes  # noqa: F401 - imports every interaction module
     from fhir_server.profiles.registry import emc_registry
-    from fhir_server.spec.resource_types import RESOURCE_TYPES
     from fhir_server.search.extract import plan
+    from fhir_server.spec.resource_types import RESOURCE_TYPES
     from fhir_server.validation import warm_up as build_validators
 
     started = time.perf_counter()

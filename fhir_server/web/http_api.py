@@ -14,9 +14,9 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fhir_server.access import audit
-from fhir_server.web import content
 from fhir_server.errors import FhirError, Issue, PayloadTooLarge, operation_outcome
-from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispatch
+from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers
+from fhir_server.web import content
 
 log = logging.getLogger(__name__)
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
@@ -37,7 +37,8 @@ def blueprint(base_url: str) -> Blueprint:
 
 
 def context() -> Context:
-    return current_app.extensions["fhir_context"]
+    ctx: Context = current_app.extensions["fhir_context"]
+    return ctx
 
 
 def request_context(path: list[str]) -> Context:
@@ -72,7 +73,7 @@ def serve(path: str) -> Response:
             headers=Headers(request.headers.items()),
             body=body,
         )
-        result = dispatch(ctx, req)
+        result = ctx.dispatch(req)
     except FhirError as exc:
         result = FhirResponse(exc.status, exc.outcome(), exc.headers)
     except RequestEntityTooLarge:

@@ -7,11 +7,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from fhir_server.web import gunicorn_config
 from fhir_server.config import Settings
+from fhir_server.web import gunicorn_config
 
 
-class FhirGunicorn(BaseApplication):  # type: ignore[misc]
+class FhirGunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings = settings
         self.options = options

@@ -21,7 +21,7 @@ runs 500 (docs/auth.md).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,9 +32,10 @@ from hypothesis import strategies as st
 from fhir_server.access.policy import MOSCOW, Access, care_patients, policy_for
 from fhir_server.auth.scopes import Scopes
 from fhir_server.config import Settings
-from fhir_server.storage.mongo import Store, ensure_indexes
 from fhir_server.errors import FhirError
-from fhir_server.rest import Context, FhirRequest, dispatch
+from fhir_server.rest import Context, FhirRequest
+from fhir_server.routes import make_context
+from fhir_server.storage.mongo import Store, ensure_indexes
 from fhir_server.storage.store import ResourceStore
 from tests.auth.helpers import KINSHIP_VERIFIED, years_ago
 
@@ -274,7 +275,7 @@ def ask(ctx: Context, method: str, url: str, body: Any = None) -> tuple[int, Any
     req = FhirRequest(method=method, path=[p for p in path.split("/") if p], params=params,  # type: ignore[misc]
                       body=body)
     try:
-        resp = dispatch(ctx, req)
+        resp = ctx.dispatch(req)
     except FhirError as exc:
         return exc.status, exc.outcome()
     return resp.status, resp.resource
@@ -345,7 +346,7 @@ def test_no_token_reaches_beyond_the_rules(reach_store: Store, world: World, wri
     def ctx_of(token: Token) -> Context:
         policy = policy_for(token.access, registry, today)
         store = registry if token.access.role is None else registry.written_by_user()
-        return Context(config, store, policy)
+        return replace(make_context(config, reach_store, policy=policy), store=store)
 
     everyone = tokens(world)
     # clinicians write most: their reach is the one a write could widen

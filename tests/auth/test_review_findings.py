@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.auth.helpers import LAB, VITALS, load, observation
 from tests.auth.test_backend_services import _register, _token, assertion
 
@@ -66,7 +64,7 @@ def test_system_history_total_counts_only_readable_types(smart):
     assert {e["fullUrl"].split("/")[-2] for e in bundle.get("entry", [])} == {"Observation"}
     assert bundle.get("total", len(bundle["entry"])) == len(bundle["entry"])
     patients = smart.fhir("GET", "Patient/_history?_count=1", access).get_json()
-    assert "entry" not in patients and [l["relation"] for l in patients["link"]] == ["self"]
+    assert "entry" not in patients and [link["relation"] for link in patients["link"]] == ["self"]
 
 
 def test_backend_put_does_not_tell_an_out_of_reach_id_from_an_absent_one(smart):

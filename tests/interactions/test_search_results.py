@@ -17,10 +17,11 @@ import pytest
 from pymongo import MongoClient
 
 from fhir_server.config import Settings
-from fhir_server.storage.mongo import Store, ensure_indexes
 from fhir_server.interactions.search_type import search_bundle
-from fhir_server.rest import Context, FhirRequest
-from fhir_server.storage.store import ResourceStore, current_document
+from fhir_server.rest import FhirRequest
+from fhir_server.routes import make_context
+from fhir_server.storage.mongo import Store, ensure_indexes
+from fhir_server.storage.store import current_document
 from tests.conftest import BASE
 from tests.search.corpus import of_type, synthea_resources
 
@@ -127,7 +128,7 @@ class OnePatient:
 
 
 def _search(loaded: Store, policy: Any, rtype: str, params: list[tuple[str, str]]) -> dict[str, Any]:
-    ctx = Context(settings=Settings(base_url=BASE, auth="off"), store=ResourceStore(loaded), policy=policy)
+    ctx = make_context(Settings(base_url=BASE, auth="off"), loaded, policy=policy)
     return search_bundle(ctx, FhirRequest("GET", [rtype], params), rtype, params)
 
 

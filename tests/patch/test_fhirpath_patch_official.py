@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from bench.shared_data import shared_dir
 from fhir_server.errors import UnprocessableEntity
 from fhir_server.patch import apply_fhirpath_patch
-from bench.shared_data import shared_dir
 
 from .fhir_xml import local_name, resource_to_json
 

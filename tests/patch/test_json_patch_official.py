@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from bench.shared_data import shared_dir
 from fhir_server.errors import UnprocessableEntity
 from fhir_server.patch import apply_json_patch
-from bench.shared_data import shared_dir
 
 CASES_FILE: Path = shared_dir() / "fhir-test-cases" / "patch-r4" / "json-patch-tests.json"
 ENVELOPE = {"resourceType": "Basic", "id": "json-patch-case"}

@@ -4,7 +4,6 @@ applied to the official base definition (fhir_server.profiles.snapshot)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest

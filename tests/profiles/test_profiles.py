@@ -11,7 +11,7 @@ import pytest
 from fhir_server.profiles import profile_issues
 from fhir_server.profiles.registry import emc_profiles
 from fhir_server.validation import validate_structure
-from tests.profiles.instances import KINSHIP, P, SID, VALID, cc, valid
+from tests.profiles.instances import KINSHIP, SID, VALID, P, cc, valid
 
 Mutation = Callable[[dict[str, Any]], None]
 

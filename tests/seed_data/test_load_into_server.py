@@ -10,10 +10,10 @@ from pymongo import MongoClient
 
 from fhir_server import cli
 from fhir_server.config import Settings
-from fhir_server.storage.mongo import Store, ensure_indexes
-from fhir_server.rest import Context, FhirRequest, dispatch
 from fhir_server.ingest.seeding import seed_population, worker_context
-from fhir_server.storage.store import ResourceStore
+from fhir_server.rest import Context, FhirRequest
+from fhir_server.routes import make_context
+from fhir_server.storage.mongo import Store, ensure_indexes
 from seed_data import UNTIL, household_bundles, population, reference_bundle
 
 SEED = 21
@@ -21,14 +21,14 @@ PATIENTS = 13
 
 
 def _search(ctx: Context, rtype: str, *params: tuple[str, str]) -> dict[str, Any]:
-    response = dispatch(ctx, FhirRequest("GET", [rtype], params=[*params, ("_count", "500")]))
+    response = ctx.dispatch(FhirRequest("GET", [rtype], params=[*params, ("_count", "500")]))
     assert response.resource is not None
     return response.resource
 
 
 def test_small_population_loads_and_a_second_run_adds_nothing(store: Store) -> None:
     ensure_indexes(store)
-    ctx = Context(Settings(base_url="http://testserver/fhir"), ResourceStore(store))
+    ctx = make_context(Settings(base_url="http://testserver/fhir"), store)
     report = seed_population(ctx, PATIENTS, SEED, progress=False)
     assert report.patients == PATIENTS and report.resources > 1000
     patients = _search(ctx, "Patient", ("_summary", "count"))["total"]
@@ -62,16 +62,16 @@ def test_two_worker_processes_load_the_same_population(store: Store, mongo_uri: 
     """Households depend only on (seed, index): split between processes, the stored data are the same."""
     ensure_indexes(store)
     settings = Settings(base_url="http://testserver/fhir", mongodb_uri=mongo_uri, database=store.db.name)
-    ctx = Context(settings, ResourceStore(store))
+    ctx = make_context(settings, store)
     report = seed_population(ctx, 4, SEED, progress=False, workers=2,
                              context_factory=partial(worker_context, settings))
     other = Store(client=mongo_client, db=mongo_client[f"{store.db.name}_one"])
     try:
         ensure_indexes(other)
-        alone = seed_population(Context(settings, ResourceStore(other)), 4, SEED, progress=False)
+        alone = seed_population(make_context(settings, other), 4, SEED, progress=False)
         assert (report.patients, report.households, report.resources) == (alone.patients, alone.households,
                                                                           alone.resources)
-        assert _mhis(ctx) == _mhis(Context(settings, ResourceStore(other)))
+        assert _mhis(ctx) == _mhis(make_context(settings, other))
     finally:
         mongo_client.drop_database(other.db.name)
 

@@ -19,15 +19,15 @@ from pymongo.client_session import ClientSession
 
 from fhir_server.errors import BadRequest, FhirError
 from fhir_server.interactions import create
-from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers, dispatch
-from fhir_server.search.extract import extract
-from fhir_server.storage.store import format_instant, new_id
 from fhir_server.interactions.transaction.entries import (
     Entry,
     parse_entries,
     resolve_conditional_reference,
 )
 from fhir_server.interactions.transaction.references import rewrite_references
+from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers
+from fhir_server.search.extract import extract
+from fhir_server.storage.store import format_instant, new_id
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 304: "304 Not Modified"}
@@ -63,7 +63,7 @@ def _transaction(ctx: Context, req: FhirRequest, entries: list[Entry],
     _bulk_create(ctx, req, [e for e in entries if e.plain_create], resources, session, responses)
     for entry in sorted((e for e in entries if not e.plain_create), key=lambda e: ORDER[e.method]):
         try:
-            responses[entry.index] = dispatch(ctx, _entry_request(req, entry, session, resources.get(entry.index)))
+            responses[entry.index] = ctx.dispatch(_entry_request(req, entry, session, resources.get(entry.index)))
         except FhirError as exc:
             raise _entry_failure(entry, exc) from exc
     return [responses[i] for i in range(len(entries))]
@@ -148,7 +148,7 @@ def _batch_entry(ctx: Context, req: FhirRequest, entry: Entry) -> FhirResponse:
     try:
         if entry.error is not None:
             raise entry.error
-        return dispatch(ctx, _entry_request(req, entry, None))
+        return ctx.dispatch(_entry_request(req, entry, None))
     except FhirError as exc:
         return FhirResponse(exc.status, exc.outcome())
 

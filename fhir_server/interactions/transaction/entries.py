@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 
 from pymongo.client_session import ClientSession
 
+from fhir_server.access.search import conditional_matches, parse_condition
 from fhir_server.errors import BadRequest, FhirError, PreconditionFailed
 from fhir_server.rest import Context
-from fhir_server.access.search import conditional_matches, parse_condition
 
 METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
 HEADER_FIELDS = {"ifNoneMatch": "if-none-match", "ifModifiedSince": "if-modified-since",

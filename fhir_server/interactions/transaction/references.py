@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fhir_server.errors import BadRequest, InvalidResource
-from fhir_server.validation.resource_body import MAX_DEPTH
 from fhir_server.spec.resource_types import is_resource_type
+from fhir_server.validation.resource_body import MAX_DEPTH
 
 Node = dict[str, Any] | list[Any]
 
@@ -28,7 +28,7 @@ def rewrite_references(resource: dict[str, Any], ids: dict[str, str],
     some thirty objects), which saves building, and later collecting, a whole copy.
     """
     rewritten = _rewritten(resource, ids, conditional, 1)
-    return resource if rewritten is None else rewritten  # type: ignore[return-value]
+    return resource if rewritten is None else rewritten  # type: ignore[return-value]  # a copy of the same shape
 
 
 def _rewritten(node: Node, ids: dict[str, str], conditional: Callable[[str], str], depth: int) -> Node | None:
@@ -59,7 +59,7 @@ def _rewritten(node: Node, ids: dict[str, str], conditional: Callable[[str], str
             continue
         if copy is None:
             copy = dict(node) if isinstance(node, dict) else list(node)
-        copy[key] = new  # type: ignore[index]
+        copy[key] = new  # type: ignore[index]  # copy is the list or dict walked
     return copy
 
 
