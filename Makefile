@@ -1,4 +1,5 @@
-# Moscow EMC FHIR server. `make run` serves with demo data; `make test` runs the whole suite.
+# Moscow EMC FHIR server. `make run` serves with demo data; `make test` runs the whole suite;
+# `make lint` runs ruff and mypy (configured in pyproject.toml).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,6 +20,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # wrk (a C load generator) keeps the client from competing with the server for the two cores;
 # without it the benchmarks fall back to Python clients.
