@@ -1,6 +1,6 @@
 """Measure write-time extraction speed: compiled closures against fhirpathpy, side by side.
 
-A command, not a test (DESIGN.md section 6): the machine is small and noisy, so both evaluators run
+A command, not a test (docs/benchmarks.md): the machine is small and noisy, so both evaluators run
 in the same process over the same resources, alternately, and the ratio is what counts::
 
     python -m bench.search_speed [folder of bundles or resources ...]
@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from fhir_server.search.extract import NORMALISERS, dedupe, extract, plan
+from fhir_server.search.extract import dedupe, extract, plan
 from fhir_server.search.fhirpath import compile_fhirpathpy
 from fhir_server.search.parameters import search_params
+from fhir_server.search.types import value_type
 
 
 def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -46,7 +47,7 @@ def fhirpathpy_extract() -> Callable[[dict[str, Any]], list[dict[str, Any]]]:
             key = (rtype, step.code)
             if key not in compiled:
                 compiled[key] = compile_fhirpathpy(search_params(rtype)[step.code].expression)
-            entries += dedupe(NORMALISERS[step.type][0](step.code, compiled[key](resource)))
+            entries += dedupe(value_type(step.type).normalise(step.code, compiled[key](resource)))
         return entries
 
     return run

@@ -27,18 +27,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from fhir_server.spec.compartment import patient_compartment_params
 
 from ..errors import BadRequest
-from . import composite, date, number, quantity, reference, string, token, uri
+from . import composite, date, reference, string
 from .chain import Resolver, chain_clause
 from .extract import entry_array
 from .has import has_clause
 from .parameters import SearchParam, search_param, split_union
 from .sort import DEFAULT_SORT, parse_count, parse_sort
 from .syntax import QueryOptions, unescape, values
+from .types import parameter_type
 
 __all__ = ["DEFAULT_SORT", "CompiledSearch", "compile_search", "implies_compartment", "parse_count",
            "parse_sort"]
@@ -52,24 +53,6 @@ RESULT_PARAMETERS = frozenset({
 
 #: Modifiers any parameter takes (http://hl7.org/fhir/R4/search.html#modifiers).
 NEGATION = "not"
-
-
-class Builder(Protocol):
-    def __call__(self, param: SearchParam, raw: str, options: QueryOptions,
-                 modifier: str = "") -> list[dict[str, Any]]: ...
-
-
-#: Query builders per parameter type.
-BUILDERS: dict[str, Builder] = {
-    "token": token.conditions,
-    "string": string.conditions,
-    "reference": reference.conditions,
-    "date": date.conditions,
-    "number": number.conditions,
-    "quantity": quantity.conditions,
-    "uri": uri.conditions,
-    "composite": composite.conditions,
-}
 
 
 @dataclass
@@ -134,12 +117,12 @@ def _clause(param: SearchParam, parts: list[str], modifier: str, options: QueryO
         if modifier:
             raise BadRequest(f"Search parameter {param.code!r}: modifier ':{modifier}' is not supported")
         return _document_field(param.code, parts, options)
-    builder = BUILDERS.get(param.type)
-    if builder is None or not param.extractable:
+    kind = parameter_type(param.type)
+    if kind is None or not param.extractable:
         raise BadRequest(f"Search parameter {param.code!r} (type {param.type}) is not supported")
     if modifier == NEGATION and param.type != "token":
         raise BadRequest(f"Search parameter {param.code!r}: ':not' applies to token parameters")
-    alternatives = [alt for part in parts for alt in builder(param, part, options, modifier)]
+    alternatives = [alt for part in parts for alt in kind.conditions(param, part, options, modifier)]
     clause = elem_match(field_of(param), param.code, alternatives)
     return {"$nor": [clause]} if modifier == NEGATION else clause
 

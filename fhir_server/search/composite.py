@@ -26,24 +26,11 @@ from itertools import product
 from typing import Any
 
 from ..errors import BadRequest
-from . import date, number, quantity, reference, string, token, uri
+from . import reference, string, token
 from .fhirpath import Extractor, Unsupported, _Parser, _run, compile_expression
 from .parameters import Component, SearchParam, definition_by_url, split_union
 from .syntax import QueryOptions, split_escaped, unescape
-
-Normaliser = Callable[[str, list[Any]], list[dict[str, Any]]]
-
-NORMALISERS: dict[str, Normaliser] = {
-    "token": token.normalise, "string": string.normalise, "reference": reference.normalise,
-    "uri": uri.normalise, "date": date.normalise, "number": number.normalise,
-    "quantity": quantity.normalise,
-}
-
-BUILDERS = {
-    "token": token.conditions, "string": string.conditions, "reference": reference.conditions,
-    "uri": uri.conditions, "date": date.conditions, "number": number.conditions,
-    "quantity": quantity.conditions,
-}
+from .types import register, value_type
 
 SEPARATOR = "$"
 
@@ -116,7 +103,7 @@ class _Part:
         key = (id(element), "entries", self.kind, self.expression)
         found = memo.get(key)
         if found is None:
-            found = memo[key] = (element, NORMALISERS[self.kind]("_", self.extract(element)))
+            found = memo[key] = (element, value_type(self.kind).normalise("_", self.extract(element)))
         return found[1]
 
     def keys(self, element: dict[str, Any], memo: Memo) -> list[str]:
@@ -205,5 +192,8 @@ def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: st
     keys = [_key(c, param.code, p, options) for c, p in zip(param.components[:-1], parts, strict=False)]
     name = SEPARATOR.join([param.code, *keys])
     last = param.components[-1]
-    alternatives = BUILDERS[last.type](_component_param(param, last), parts[-1], options)
+    alternatives = value_type(last.type).conditions(_component_param(param, last), parts[-1], options)
     return [{**alt, "p": name} for alt in alternatives]
+
+
+register("composite", conditions)

@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import BadRequest
 from .parameters import SearchParam
 from .syntax import QueryOptions, no_modifier, split_prefix, unescape
+from .types import register
 
 UTC = UTC
 MS = timedelta(milliseconds=1)
@@ -180,3 +181,6 @@ def point_conditions(field: str, prefix: str, low: datetime, high: datetime) -> 
 def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
     no_modifier(param.code, modifier, "date")
     return range_conditions(*search_range(param.code, raw, options))
+
+
+register("date", conditions, normalise, sort_key)

@@ -7,38 +7,24 @@ query. Value entries (token, string, uri, reference) go to ``i``, range entries 
 quantity) to ``r``: each array has one index, and no entry is indexed twice.
 
 For each resource type a plan is built once: the list of (code, compiled expression, normaliser)
-for its parameters of a supported type (:data:`NORMALISERS`). Expressions are compiled by
+for its parameters of a supported type (:mod:`.types`). Expressions are compiled by
 :mod:`.fhirpath` into plain closures where possible. ``_id`` and ``_lastUpdated`` are not
 extracted: the document carries them as ``id`` and ``lu``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from fhir_server.spec.compartment import patient_compartment_params
 
-from . import composite, date, number, quantity, reference, string, token, uri
+from . import composite, reference
 from .custom import register_now
 from .fhirpath import Extractor, compile_expression
 from .parameters import SearchParam, custom_generation, search_params
-
-Normaliser = Callable[[str, list[Any]], list[dict[str, Any]]]
-SortKey = Callable[[list[dict[str, Any]]], Any]
-
-#: Per search-parameter type: (normaliser, sort key).
-NORMALISERS: dict[str, tuple[Normaliser, SortKey]] = {
-    "token": (token.normalise, token.sort_key),
-    "string": (string.normalise, string.sort_key),
-    "reference": (reference.normalise, reference.sort_key),
-    "date": (date.normalise, date.sort_key),
-    "number": (number.normalise, number.sort_key),
-    "quantity": (quantity.normalise, quantity.sort_key),
-    "uri": (uri.normalise, uri.sort_key),
-}
+from .types import Normaliser, SortKey, value_type
 
 #: Parameters stored as top-level fields of the document rather than as index entries.
 DOCUMENT_FIELDS = frozenset({"_id", "_lastUpdated"})
@@ -97,9 +83,9 @@ def plan_step(code: str, param: SearchParam, resource_type: str) -> PlanStep | N
         return None
     if param.type == "composite":
         return _composite_step(code, param, resource_type)
-    normaliser, sort_key = NORMALISERS[param.type]
+    kind = value_type(param.type)
     extractor = compile_expression(param.expression, resource_type)
-    return PlanStep(code, param.type, extractor, normaliser, sort_key, entry_array(param.type))
+    return PlanStep(code, param.type, extractor, kind.normalise, kind.sort_key, entry_array(param.type))
 
 
 def plan(resource_type: str) -> tuple[PlanStep, ...]:

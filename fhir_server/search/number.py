@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import BadRequest
 from .parameters import SearchParam
 from .syntax import QueryOptions, no_modifier, split_prefix, unescape
+from .types import register
 
 INF = math.inf
 
@@ -101,3 +102,6 @@ def search_number(code: str, raw: str) -> tuple[str, float, float, float]:
 def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: str = "") -> list[dict[str, Any]]:
     no_modifier(param.code, modifier, "number")
     return number_conditions(*search_number(param.code, raw))
+
+
+register("number", conditions, normalise, sort_key)

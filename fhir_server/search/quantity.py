@@ -17,6 +17,7 @@ from ..errors import BadRequest
 from .number import number_conditions, parse_number, range_bounds, range_end, to_float
 from .parameters import SearchParam
 from .syntax import QueryOptions, no_modifier, split_escaped, split_prefix, unescape
+from .types import register
 
 CURRENCIES = "urn:iso:std:iso:4217"
 
@@ -76,3 +77,6 @@ def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: st
         return numbers
     units = unit_conditions(unescape(parts[1]), unescape(parts[2]))
     return [{**number, **unit} for number in numbers for unit in units]
+
+
+register("quantity", conditions, normalise, sort_key)

@@ -29,6 +29,7 @@ from . import token
 from .parameters import SearchParam
 from .string import regex_escape
 from .syntax import QueryOptions, unescape
+from .types import register
 
 _LITERAL = re.compile(
     r"^(?:(?P<base>.+)/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})"
@@ -153,3 +154,6 @@ def single_target(param: SearchParam, raw: str, options: QueryOptions, modifier:
         match = _LITERAL.match(value)
         return literal(value) if match and not match.group("base") else None
     return f"{param.targets[0]}/{value}" if len(param.targets) == 1 else None
+
+
+register("reference", conditions, normalise, sort_key)

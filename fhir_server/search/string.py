@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import BadRequest
 from .parameters import SearchParam
 from .syntax import QueryOptions, unescape
+from .types import register
 
 #: The string parts of HumanName and Address (http://hl7.org/fhir/R4/datatypes.html).
 PART_KEYS = (
@@ -100,3 +101,6 @@ def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: st
     if modifier:
         raise BadRequest(f"Search parameter {param.code!r}: unknown modifier ':{modifier}' for a string")
     return [{"v": {"$regex": "^" + regex_escape(fold(text))}}]
+
+
+register("string", conditions, normalise, sort_key)

@@ -29,6 +29,7 @@ from ..errors import BadRequest
 from .parameters import SearchParam
 from .string import fold, regex_escape
 from .syntax import QueryOptions, split_escaped, unescape
+from .types import register
 
 #: ContactPoint.system codes (http://hl7.org/fhir/R4/valueset-contact-point-system.html).
 CONTACT_SYSTEMS = frozenset({"phone", "fax", "email", "pager", "url", "sms", "other"})
@@ -138,3 +139,6 @@ def _of_type_condition(code: str, raw: str) -> dict[str, Any]:
     if len(parts) != 3 or not parts[1] or not parts[2]:
         raise BadRequest(f"Search parameter '{code}:of-type' expects [type system]|[type code]|[value]")
     return {"p": f"{code}:of-type", "v": "|".join(parts)}
+
+
+register("token", conditions, normalise, sort_key)

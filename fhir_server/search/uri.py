@@ -18,6 +18,7 @@ from ..errors import BadRequest
 from .parameters import SearchParam
 from .string import regex_escape
 from .syntax import QueryOptions, unescape
+from .types import register
 
 
 def normalise(code: str, values: list[Any]) -> list[dict[str, Any]]:
@@ -49,3 +50,6 @@ def conditions(param: SearchParam, raw: str, options: QueryOptions, modifier: st
     if modifier:
         raise BadRequest(f"Search parameter {param.code!r}: unknown modifier ':{modifier}' for a uri")
     return [{"v": value}]
+
+
+register("uri", conditions, normalise, sort_key)

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from fhir_server.search.extract import DOCUMENT_FIELDS, NORMALISERS, dedupe, extract, plan
+from fhir_server.search.extract import DOCUMENT_FIELDS, dedupe, extract, plan
 from fhir_server.search.fhirpath import Extractor, compile_fhirpathpy
 from fhir_server.search.parameters import SUPPORTED_TYPES, _definitions, searchable_types
+from fhir_server.search.types import value_type
 
 from .corpus import example_resources, synthea_resources
 
@@ -48,7 +49,7 @@ def _compiled(expression: str) -> Extractor:
 def _by_fhirpathpy(resource: dict) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for code, kind, evaluate in _official(resource["resourceType"]):
-        for entry in dedupe(NORMALISERS[kind][0](code, evaluate(resource))):
+        for entry in dedupe(value_type(kind).normalise(code, evaluate(resource))):
             out.setdefault(entry["p"], []).append(entry)  # "identifier:of-type" apart
     return out
 
