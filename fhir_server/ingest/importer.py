@@ -22,7 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from fhir_server.ingest.loader import LoadError, _post_bundle
+from fhir_server.ingest.loader import LoadError, post_bundle
 from fhir_server.rest import Context
 from mappers import FORMATS, MappingError
 
@@ -127,7 +127,7 @@ def import_file(ctx: Context, fmt: str, path: Path) -> int:
     done = 0
     for number, group in enumerate(_groups(bundles)):
         try:
-            done += _post_bundle(ctx, merge_transactions(group), path)
+            done += post_bundle(ctx, merge_transactions(group), path)
         except LoadError as exc:
             if number == 0:
                 raise

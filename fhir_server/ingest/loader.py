@@ -74,7 +74,7 @@ def load_file(ctx: Context, path: Path) -> int:
     if not isinstance(data, dict) or "resourceType" not in data:
         raise LoadError(f"{path}: not a FHIR resource")
     if data["resourceType"] == "Bundle" and data.get("type") in ("transaction", "batch"):
-        return _post_bundle(ctx, data, path)
+        return post_bundle(ctx, data, path)
     if data["resourceType"] == "Bundle" and data.get("type") in ("collection", "searchset"):
         entries = data.get("entry") or []
         return sum(_store(ctx, e.get("resource"), f"{path}, Bundle.entry[{i}]") for i, e in enumerate(entries))
@@ -91,7 +91,7 @@ def _ndjson(path: Path) -> Iterator[tuple[int, Any]]:
                     raise LoadError(f"{path}, line {number}: not valid JSON ({exc})") from exc
 
 
-def _post_bundle(ctx: Context, bundle: dict[str, Any], path: Path) -> int:
+def post_bundle(ctx: Context, bundle: dict[str, Any], path: Path) -> int:
     try:
         response = ctx.dispatch(FhirRequest("POST", [], body=bundle))
     except FhirError as exc:

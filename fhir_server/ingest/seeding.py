@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from fhir_server.config import Settings
 from fhir_server.ingest.importer import merge_transactions
-from fhir_server.ingest.loader import LoadError, _post_bundle
+from fhir_server.ingest.loader import LoadError, post_bundle
 from fhir_server.rest import Context, FhirRequest
 from fhir_server.routes import make_context
 from fhir_server.storage.mongo import connect
@@ -70,7 +70,7 @@ def load_household(ctx: Context, home: Household, seed: int, until: date = UNTIL
     if present == len(home.members):
         return 0
     bundle = merge_transactions(household_bundles(home, seed, until))
-    return _post_bundle(ctx, as_new_records(bundle) if present == 0 else bundle,
+    return post_bundle(ctx, as_new_records(bundle) if present == 0 else bundle,
                         Path(f"household {home.index} of seed {seed}"))
 
 
@@ -96,7 +96,7 @@ def seed_population(ctx: Context, patients: int, seed: int, *, until: date = UNT
     """Load ``patients`` people of population ``seed``; raises LoadError if the server refuses any."""
     report = SeedReport()
     start = time.perf_counter()
-    report.resources += _post_bundle(ctx, reference_bundle(), Path("organisations and staff"))
+    report.resources += post_bundle(ctx, reference_bundle(), Path("organisations and staff"))
     with tqdm(total=patients, unit="patient", disable=not progress, smoothing=0.05) as bar:
         for people, resources in _run(ctx, patients, seed, until, workers, context_factory):
             report.patients += people
