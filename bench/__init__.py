@@ -1,1 +1,1 @@
-"""Benchmarks: ratios taken side by side in one run (DESIGN.md section 6). ``make bench``."""
+"""Benchmarks: ratios taken side by side in one run (docs/benchmarks.md). ``make bench``."""

@@ -3,7 +3,7 @@
 S1 is the generator alone (households -> source documents -> mappers -> merged transaction
 Bundles, no database) against the import pipeline of the same households (S2: the same work plus
 loading through dispatch into a real mongod). Both are set beside raw ``insert_many`` of the very
-same resources, the ceiling any loader of these documents has on this machine (DESIGN.md section 6).
+same resources, the ceiling any loader of these documents has on this machine (docs/benchmarks.md).
 Run alone with ``python -m bench.seed [PATIENTS]``.
 """
 

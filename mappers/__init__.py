@@ -1,4 +1,4 @@
-"""Mappers from the EMC's source formats to FHIR R4 transaction Bundles (DESIGN.md section 2).
+"""Mappers from the EMC's source formats to FHIR R4 transaction Bundles (docs/architecture.md, "The card as FHIR").
 
 One module per source format, each a pure function from the source to a transaction Bundle whose
 entries are conditional creates on business identifiers (:mod:`mappers.bundle`), so that

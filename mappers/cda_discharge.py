@@ -1,6 +1,6 @@
 """Hospital discharge summary as an HL7 CDA R2 document -> inpatient Encounter + Composition.
 
-DESIGN.md section 2: a discharge (epicrisis) is "Encounter (IMP) + Composition (discharge summary
+docs/architecture.md, "The card as FHIR": a discharge (epicrisis) is "Encounter (IMP) + Composition (discharge summary
 document)". Russian structured medical documents (SEMD) are CDA R2 documents, so the mapper reads
 the CDA R2 header and body (HL7 CDA R2, ANSI/HL7 CDA R2-2005) as the CDA-on-FHIR guide maps them:
 

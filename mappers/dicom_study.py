@@ -1,6 +1,6 @@
 """Radiology: DICOM study metadata + the radiologist's conclusion -> ImagingStudy + DiagnosticReport.
 
-DESIGN.md section 2: radiology is "ImagingStudy + DiagnosticReport (RAD, conclusion)". The DICOM
+docs/architecture.md, "The card as FHIR": radiology is "ImagingStudy + DiagnosticReport (RAD, conclusion)". The DICOM
 attributes (PS3.3 Patient, General Study, General Series and SOP Common modules; PS3.4 C-FIND
 study-level keys) map as FHIR R4 ImagingStudy documents (http://hl7.org/fhir/R4/imagingstudy.html):
 

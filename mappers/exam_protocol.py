@@ -1,6 +1,6 @@
 """Clinic examination protocol (our JSON export, ``schemas/exam_protocol.schema.json``) -> FHIR.
 
-DESIGN.md section 2: an examination protocol is "Encounter (AMB) + Composition with sections +
+docs/architecture.md, "The card as FHIR": an examination protocol is "Encounter (AMB) + Composition with sections +
 Condition (ICD-10)". The visit becomes an ambulatory Encounter (``class`` AMB from v3 ActCode,
 http://hl7.org/fhir/R4/encounter.html); the protocol a Composition (LOINC 34108-1 "Outpatient
 Note") whose sections carry the LOINC section codes of C-CDA (FHIR value set doc-section-codes):

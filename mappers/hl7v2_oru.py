@@ -1,6 +1,6 @@
 """Laboratory results as HL7 v2.5 ``ORU^R01`` messages -> DiagnosticReport + Observations.
 
-DESIGN.md section 2: lab results are "DiagnosticReport (LAB) + Observation (LOINC where known)".
+docs/architecture.md, "The card as FHIR": lab results are "DiagnosticReport (LAB) + Observation (LOINC where known)".
 The mapping follows the HL7 V2-to-FHIR implementation guide (segment maps OBR -> DiagnosticReport,
 OBX -> Observation, PID -> Patient):
 

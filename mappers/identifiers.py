@@ -1,7 +1,7 @@
 """Identifier systems of the EMC and checks of the values the sources put in them.
 
-DESIGN.md section 2: the MHI policy number, SNILS and passport "need our own NamingSystem URIs,
-declared in profiles/; do not invent official OIDs". Every system here is a URI under
+The MHI policy number, SNILS and passport have NamingSystem URIs of our own, declared in profiles/
+(docs/profiles.md); no official OID is invented. Every system here is a URI under
 ``https://emc.mos.ru/fhir/sid/`` and is declared as ``profiles/NamingSystem-<name>.json``
 (written by :mod:`mappers.naming_systems` from :data:`SYSTEMS`; a test keeps the two in step).
 

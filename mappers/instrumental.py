@@ -1,6 +1,6 @@
 """Instrumental studies (ECG, endoscopy; our JSON export, ``schemas/instrumental.schema.json``) -> FHIR.
 
-DESIGN.md section 2: "endoscopy, ECG, other instrumental" are "DiagnosticReport + Observation
+docs/architecture.md, "The card as FHIR": "endoscopy, ECG, other instrumental" are "DiagnosticReport + Observation
 (ECG measurements)". The study becomes a DiagnosticReport (http://hl7.org/fhir/R4/
 diagnosticreport.html) with the doctor's conclusion; each measurement an Observation (category
 ``procedure``) with its LOINC code and UCUM unit, as the US Core clinical test codes list them:

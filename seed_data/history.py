@@ -2,7 +2,7 @@
 
 Everything about a person comes from ``rng(seed, "person", household, member)``, so a person's
 history is the same whatever else is generated. The card's sections start when the EMC began
-receiving them (DESIGN.md section 1): protocols in 2017, labs, radiology and discharge summaries in
+receiving them (README; docs/seed_data.md): protocols in 2017, labs, radiology and discharge summaries in
 2019, other instrumental studies in 2020. Rates grow with age and with each chronic disease, which
 is what makes an 80-year-old hypertensive diabetic's card long and a 30-year-old's short.
 """

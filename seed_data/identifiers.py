@@ -40,8 +40,8 @@ GUARDIAN = _BY_NAME["guardian"].uri
 
 KINSHIP_VERIFIED = "https://emc.mos.ru/fhir/StructureDefinition/kinship-verified"
 """Extension on RelatedPerson (valueBoolean): kinship with the child was checked against a document
-(birth certificate) by the registry. DESIGN.md: parents see a child's card "only with verified
-kinship". The same URL as ``profiles/StructureDefinition-kinship-verified.json`` (the EMC guardian
+(birth certificate) by the registry. Parents see a child's card only with verified kinship
+(docs/auth.md). The same URL as ``profiles/StructureDefinition-kinship-verified.json`` (the EMC guardian
 profile requires exactly one)."""
 
 

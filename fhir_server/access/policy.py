@@ -449,9 +449,9 @@ def _no_reach_writes(rtype: str, resource: dict[str, Any] | None, existing: dict
 def _diary_rule(patient: str | None) -> WriteRule:
     """Patients (and guardians for a child) write health-diary Observations only.
 
-    A diary entry is an Observation about the patient with the patient as performer (DESIGN.md,
-    section 2); an update must also replace a diary entry, never a clinical record; nothing is
-    deleted through a patient's token.
+    A diary entry is an Observation about the patient with the patient as performer
+    (docs/architecture.md, "The card as FHIR"); an update must also replace a diary entry, never a
+    clinical record; nothing is deleted through a patient's token.
     """
 
     def is_diary(resource: dict[str, Any] | None) -> bool:

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from fhir_server.auth.server import AuthService
 
 MHI = "https://emc.mos.ru/fhir/sid/mhi"
-#: What a wildcard scope means on the consent screen: the sections of the card (DESIGN.md section 2).
+#: What a wildcard scope means on the consent screen: the sections of the card
+#: (docs/architecture.md, "The card as FHIR").
 CARD_TYPES = {
     "Patient": "Личные данные · Demographics",
     "Encounter": "Приёмы и госпитализации · Visits and stays",

@@ -1,6 +1,6 @@
 """Checks on a resource sent for writing: the one place where writes are validated.
 
-The structure check runs once per write (DESIGN.md: "writes validate once"); the read path
+The structure check runs once per write (docs/architecture.md: "writes validate once"); the read path
 never validates again.
 """
 

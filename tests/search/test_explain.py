@@ -1,5 +1,5 @@
 """The key query shapes use an index: ``explain()`` shows IXSCAN and no COLLSCAN
-(DESIGN.md section 4; docs/storage.md lists the indexes).
+(docs/architecture.md, "Principles"; docs/storage.md lists the indexes).
 
 The shapes are built by the same functions the search service uses: compiled searches (with the
 ``compartment`` hint the service gives patient-scoped ones), the ``_include`` and
