@@ -14,7 +14,7 @@ from pymongo.client_session import ClientSession
 
 from fhir_server.access.search import conditional_matches, parse_condition
 from fhir_server.errors import PreconditionFailed
-from fhir_server.responses import write_response
+from fhir_server.interactions.responses import write_response
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.spec.resource_types import check_type
 from fhir_server.validation.resource_body import require_resource, validated

@@ -15,8 +15,8 @@ from pymongo.client_session import ClientSession
 
 from fhir_server.access.search import conditional_matches
 from fhir_server.errors import BadRequest, PreconditionFailed
+from fhir_server.interactions.responses import write_response
 from fhir_server.interactions.versioning import ANY_VERSION, parse_if_match
-from fhir_server.responses import write_response
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.spec.resource_types import check_id, check_type
 from fhir_server.storage.store import new_id

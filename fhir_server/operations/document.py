@@ -26,7 +26,7 @@ from pymongo.client_session import ClientSession
 from fhir_server.errors import BadRequest
 from fhir_server.interactions import create
 from fhir_server.interactions.read import load_visible
-from fhir_server.responses import location
+from fhir_server.interactions.responses import location
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.spec.resource_types import ID_PATTERN, check_id, is_resource_type
 from fhir_server.storage.store import format_instant, now

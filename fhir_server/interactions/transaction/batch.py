@@ -103,7 +103,7 @@ def _bulk_create(ctx: Context, req: FhirRequest, entries: list[Entry], resources
             raise _entry_failure(entry, exc) from exc
         prepared.append({**resource, "id": entry.assigned_id})
     docs = ctx.store.insert_many_new(prepared, session)
-    from fhir_server.responses import (
+    from fhir_server.interactions.responses import (
         write_response,  # import here: responses imports rest
     )
 
