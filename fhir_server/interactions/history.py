@@ -15,9 +15,9 @@ from fhir_server.interactions.search_type import CURSOR, page_size
 from fhir_server.interactions.versioning import etag
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.search import paging
-from fhir_server.spec.fhir_dates import parse_instant
+from fhir_server.spec.fhir_dates import format_instant, parse_instant
 from fhir_server.spec.resource_types import check_id, check_type
-from fhir_server.storage.store import count_history, find_history, format_instant, history_at
+from fhir_server.storage.store import count_history, find_history, history_at
 
 SORT: paging.Sort = [("lu", -1), ("_id", -1)]
 KNOWN = {"_since", "_at", "_count", CURSOR, "_format", "_pretty", "_list"}

@@ -28,8 +28,9 @@ from fhir_server.interactions import create
 from fhir_server.interactions.read import load_visible
 from fhir_server.interactions.responses import location
 from fhir_server.rest import Context, FhirRequest, FhirResponse
+from fhir_server.spec.fhir_dates import format_instant
 from fhir_server.spec.resource_types import ID_PATTERN, check_id, is_resource_type
-from fhir_server.storage.store import format_instant, now
+from fhir_server.storage.store import now
 
 from .compartment_query import PROJECTION
 from .params import boolean, collect, require_type

@@ -28,7 +28,8 @@ from fhir_server.errors import BadRequest, NotFound
 from fhir_server.interactions.read import load_visible
 from fhir_server.rest import Context, FhirRequest, FhirResponse
 from fhir_server.search.compile import compile_search
-from fhir_server.storage.store import format_instant, now
+from fhir_server.spec.fhir_dates import format_instant
+from fhir_server.storage.store import now
 
 from . import summary_sections as ss
 from .params import collect, require_type

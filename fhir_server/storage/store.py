@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from pymongo.client_session import ClientSession
@@ -20,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from fhir_server.errors import Conflict, PreconditionFailed
 from fhir_server.search.custom import sync as sync_search_parameters
 from fhir_server.search.extract import extract
+from fhir_server.spec.fhir_dates import format_instant
 from fhir_server.storage import linked_compartments, read_cache
 from fhir_server.storage.mongo import Store
 
@@ -31,13 +31,6 @@ def now() -> datetime:
     """The current instant at BSON (millisecond) precision, so stored and served values agree."""
     stamp = datetime.now(UTC)
     return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
-
-
-@lru_cache(maxsize=256)
-def format_instant(value: datetime) -> str:
-    """FHIR ``instant`` in UTC with milliseconds: ``2026-11-25T10:00:00.123Z`` (cached: every
-    version a transaction writes carries the same instant)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def new_id() -> str:

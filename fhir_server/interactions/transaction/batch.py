@@ -27,7 +27,8 @@ from fhir_server.interactions.transaction.entries import (
 from fhir_server.interactions.transaction.references import rewrite_references
 from fhir_server.rest import Context, FhirRequest, FhirResponse, Headers
 from fhir_server.search.extract import extract
-from fhir_server.storage.store import format_instant, new_id
+from fhir_server.spec.fhir_dates import format_instant
+from fhir_server.storage.store import new_id
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 304: "304 Not Modified"}
