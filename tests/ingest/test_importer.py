@@ -18,7 +18,7 @@ from fhir_server.storage.mongo import Store, ensure_indexes
 from mappers import MappingError
 from tests.mappers.dicom_factory import Study
 
-SAMPLES = Path(__file__).parent / "mappers" / "samples"
+SAMPLES = Path(__file__).parents[1] / "mappers" / "samples"
 PROTOCOL = SAMPLES / "exam_protocol" / "hypertension_visit.json"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fhir_server.storage.embedded_mongo import free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -55,7 +55,7 @@ print("ok")
 
 # -- FHIR_AUTH=off only on loopback, checked where gunicorn binds its sockets ---------------------
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PRODUCTION = [sys.executable, "-m", "gunicorn", "-c", "python:fhir_server.web.gunicorn_config"]
 
 
