@@ -9,7 +9,7 @@ each event belongs to exactly one compartment: a patient searching ``AuditEvent`
 token sees who opened their card, and nobody else's trail.
 
 Events are stored like any resource (versioned, indexed), written by the server only: no token may
-write AuditEvents (``access_policy``). Reading the audit trail is not itself audited.
+write AuditEvents (``access.policy``). Reading the audit trail is not itself audited.
 See http://hl7.org/fhir/R4/auditevent.html.
 """
 

@@ -2,7 +2,7 @@
 
 Parameters compile to one index-backed MongoDB filter (``search.compile``; chains and ``_has``
 resolved first through the access policy), narrowed by the access policy. Pages follow keyset
-cursors (``paging``) so that writes between page requests neither skip nor repeat rows. Result
+cursors (``search.paging``) so that writes between page requests neither skip nor repeat rows. Result
 parameters (#return):
 
 - ``_total``: ``accurate`` (the default) counts every match; ``estimate`` counts up to

@@ -66,7 +66,7 @@ def store_update(ctx: Context, req: FhirRequest, resource: dict[str, Any]) -> Fh
 def _put(ctx: Context, req: FhirRequest, resource: dict[str, Any],
          session: ClientSession) -> tuple[dict[str, Any], bool]:
     rtype = resource["resourceType"]
-    # The policy first: it answers an id out of reach exactly as an absent one (access_policy).
+    # The policy first: it answers an id out of reach exactly as an absent one (access.policy).
     ctx.policy.check_write(rtype, resource)
     existing = ctx.store.current(rtype, resource["id"], session)
     if existing is not None and not existing.get("del") and not ctx.policy.visible(existing):

@@ -16,7 +16,7 @@ Parameters (all optional):
 * ``_since``: only resources updated at or after this instant (``meta.lastUpdated``);
 * ``_type``: comma-separated resource types; an unknown type is a 400;
 * ``_count``: the page size (default: the server's maximum page size, so that a typical card
-  comes in one page); ``next`` links carry keyset cursors (``paging``).
+  comes in one page); ``next`` links carry keyset cursors (``search.paging``).
 
 The Patient must exist and be visible to the caller, else 404 (410 if deleted), exactly as a read.
 Every returned document passes ``AccessPolicy.visible``; the query carries each type's
