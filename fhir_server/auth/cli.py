@@ -4,7 +4,7 @@ clients: ``add``, ``list``, ``remove``, ``secret`` (a new secret for a confident
 users: ``add``, ``list``, ``remove``, ``password``, ``unlock``, ``revoke`` (every token of a user).
 Passwords are read from the terminal (or ``--password-stdin``), never from the command line.
 ``users add --role patient`` refuses a Patient that cannot hold an account (under 15, no MHI
-policy, inactive, absent: access_policy.patient_account_problem) with exit status 2.
+policy, inactive, absent: access.policy.patient_account_problem) with exit status 2.
 """
 
 from __future__ import annotations

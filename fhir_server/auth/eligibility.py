@@ -1,6 +1,6 @@
 """Whether a patient account may exist and sign in: the access policy's rule on its Patient.
 
-The card opens to its own patient from 15 with a Moscow MHI policy (access_policy.py). The rule is
+The card opens to its own patient from 15 with a Moscow MHI policy (access/policy.py). The rule is
 applied when ``users add`` makes an account and again at every sign-in, so an account whose
 Patient stopped qualifying (record changed, deactivated, deleted) gets a clear refusal at once
 instead of a token that every request then refuses.
