@@ -10,7 +10,7 @@ from fhir_server.config import Settings
 from fhir_server.routes import make_context
 from fhir_server.storage import read_cache
 from fhir_server.storage.mongo import Store, connect, ensure_indexes
-from fhir_server.web import http_api
+from fhir_server.web import http_api, loopback_only
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Flask:
@@ -24,6 +24,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # flask's DefaultJSONProvider has it
+    if not settings.auth_enabled:
+        # FHIR_HOST and the gunicorn hooks are outside the app; this holds under any WSGI server.
+        loopback_only.install(app)
     cache = read_cache.make(store.resources, settings.read_cache_size)
     app.extensions["fhir_context"] = make_context(settings, store, cache)
     app.register_blueprint(http_api.blueprint(settings.base_url))

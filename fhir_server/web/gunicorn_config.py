@@ -12,7 +12,8 @@ which would otherwise walk them all on every full collection.
 the sockets are bound: once they are (``when_ready``, and again after a ``SIGHUP`` reload), the
 master halts with status 2, before any worker serves a request, when authorization is off and any
 listener is not a loopback TCP address (a Unix socket included: whoever proxies it decides who
-reaches it).
+reaches it). This is the early check; the app refuses non-loopback clients itself as well
+(fhir_server.web.loopback_only), for gunicorn run without this module and any other WSGI server.
 """
 
 from __future__ import annotations
