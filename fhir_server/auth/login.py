@@ -13,9 +13,11 @@ Limits (limits.py), each counted atomically before a guess is checked:
 - every wrong password or code counts against the client address; past
   ``FHIR_LOGIN_FAILURES_PER_IP`` in 15 minutes the login and code pages answer 429 with
   ``Retry-After``;
-- five wrong passwords for one user name from one address refuse that name from that address
-  for the rest of the 15 minutes, with a message saying until when; unknown names are counted and
-  answered exactly like existing ones (the same pages, the same scrypt cost);
+- five wrong passwords for one user name from one network (an IPv4 address, an IPv6 /64) refuse
+  that name from that network for the rest of the 15 minutes, with a message saying until when;
+  twenty from any networks refuse the name, unevaluated, everywhere but at the networks where the
+  account completed a login before; unknown names are counted and answered exactly like existing
+  ones (the same pages, the same scrypt cost);
 - five wrong codes for an account, across logins, lock the account for 15 minutes; after that one
   more wrong code locks it again, until a login completes; more than three new codes in one login
   lock it too. The account's lock-out is shown only after the right password.
@@ -180,12 +182,17 @@ def password_step(service: AuthService) -> Response:
     name = limits.reserve_name(store, username)
     if not name.allowed:
         return finish(service, login, locked_page(name.until))
+    account = limits.reserve_account(store, username)
+    # A full per-name window refuses every network but the owner's known ones (limits.py).
+    bounded = not limits.known_network(store, username)
+    if bounded and not account.allowed:
+        return finish(service, login, locked_page(account.until))
     user = service.accounts.get(username)
     if not service.accounts.check_password(username, password) or user is None or user.disabled:
-        if name.last:
-            return finish(service, login, locked_page(name.until))
+        if name.last or (bounded and account.last):
+            return finish(service, login, locked_page(name.until if name.last else account.until))
         return pages.page("login.html", status=401, error=WRONG_CREDENTIALS, username=username, **context)
-    limits.give_back(store, address, name)
+    limits.give_back(store, address, name, account)
     if _is_locked(user):
         return finish(service, login, locked_page(user.locked_until))  # type: ignore[arg-type]  # werkzeug Response is what flask returns
     if user.role == "patient":
@@ -258,6 +265,7 @@ def code_step(service: AuthService) -> Response:
         return expired()
     service.accounts.login_completed(user.username)
     limits.forget_name(service.auth_store, user.username, limits.client_address())
+    limits.remember_network(service.auth_store, user.username)
     return _with_cookie(service, redirect(service.endpoint(after), code=303), handle)
 
 

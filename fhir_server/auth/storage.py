@@ -10,7 +10,7 @@
 | ``auth_tokens`` | SHA-256 of the access token | issued tokens; ``rt`` the SHA-256 of the refresh token (tokens.py) |
 | ``auth_launches`` | random | EHR launch contexts (app_launch.py) |
 | ``auth_jti`` | client + jti | client assertions already used (backend_services.py) |
-| ``auth_limits`` | kind + subject | failed sign-ins per client address and per user name and address (limits.py) |
+| ``auth_limits`` | kind + subject | failed sign-ins per network, per name and network, per name (limits.py) |
 
 Short-lived documents carry ``purge`` (a date) under a TTL index, so MongoDB deletes them once
 useless; the code never relies on that for expiry and checks the times itself.
