@@ -57,7 +57,7 @@ HISTORY_ID_LIMIT = 50_000
 #: Types whose compartments are those of the resources they hold (``search.extract.compartments``):
 #: one is within reach only when every one of its compartments is, or it would carry one patient's
 #: data to another.
-EVERY_COMPARTMENT = frozenset({"Bundle"})
+EVERY_COMPARTMENT = frozenset({"Bundle", "Group"})
 #: Definitional and terminology resources change how the server validates, indexes and answers for
 #: everyone: only system (backend) tokens and the administrator's command line write them.
 DEFINITIONAL = frozenset({
@@ -141,8 +141,9 @@ class Reach:
             return {} if self.unattached else {"cmp.0": {"$exists": True}}
         clauses: list[dict[str, Any]] = []
         if self.patients and every:
-            clauses.append({"cmp.0": {"$exists": True},
-                            "cmp": {"$not": {"$elemMatch": {"$nin": sorted(self.patients)}}}})
+            # The $in keeps the compartment index usable; the $not drops documents of other cards.
+            clauses.append({"$and": [{"cmp": {"$in": sorted(self.patients)}},
+                                     {"cmp": {"$not": {"$elemMatch": {"$nin": sorted(self.patients)}}}}]})
         elif self.patients:
             clauses.append({"cmp": {"$in": sorted(self.patients)}})
         if self.unattached:
@@ -189,11 +190,18 @@ class TokenPolicy:
         self.log = AccessLog()
 
     # -- what a document is ---------------------------------------------------------------
-    @staticmethod
-    def _compartments(doc: dict[str, Any]) -> list[str]:
+    def _compartments(self, doc: dict[str, Any]) -> list[str]:
         if "cmp" in doc:
             return list(doc["cmp"])
-        return extract(doc["res"]).compartments if "res" in doc else []  # a history version
+        if "res" not in doc:
+            return []
+        # A history version stored before versions kept their compartments: computed as a write would.
+        direct = extract(doc["res"]).compartments
+        targets = linked_compartments.links(doc["res"])
+        if not targets:
+            return direct
+        linked, _ = linked_compartments.resolve(self.store.store.resources, targets)
+        return linked_compartments.merged(direct, linked)
 
     @staticmethod
     def _entries(doc: dict[str, Any]) -> list[dict[str, Any]]:

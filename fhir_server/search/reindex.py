@@ -124,6 +124,7 @@ def run_job(store: Store, job: dict[str, Any], progress: Progress | None = None)
         jobs.update_one({"_id": job["_id"]}, {"$set": {"done": job["done"], "last": job["last"], "lease": _now()}})
         if progress:
             progress(job)
+    settle_compartments(store, job["types"])
     jobs.update_one({"_id": job["_id"]}, {"$set": {"status": "done", "finished": _now()}})
     job["status"] = "done"
     if progress:
@@ -133,11 +134,44 @@ def run_job(store: Store, job: dict[str, Any], progress: Progress | None = None)
 def _fields(resources: Collection, resource: dict[str, Any]) -> dict[str, Any]:
     extracted = extract(resource)
     fields = {"i": extracted.entries, "r": extracted.ranges, "s": extracted.sort, "cmp": extracted.compartments}
-    targets = linked_compartments.links(resource)
+    fields["cmp"], targets = linked_compartments.compartments_of(resources, resource, extracted.compartments)
     if targets:  # compartments taken from what it points at (docs/auth.md)
-        fields["cmp"] = linked_compartments.merged(fields["cmp"], linked_compartments.resolve(resources, targets)[0])
         fields["lk"] = targets
     return fields
+
+
+def settle_compartments(store: Store, types: list[str]) -> None:
+    """What one pass over the current documents cannot do: chains of links resolved until nothing
+    moves, versions written before history kept compartments given theirs (with the links they
+    followed), and deletions of link-following resources the compartments of what they deleted."""
+    resources, history = store.resources, store.history
+    for _ in range(linked_compartments.MAX_LINK_DEPTH):
+        moved = _recompute(resources, resources.find({"t": {"$in": types}, "lk": {"$exists": True},
+                                                      "del": {"$ne": True}}, {"res": 1, "cmp": 1}))
+        read_cache.note_committed(store.db.name, moved)
+        if not moved:
+            break
+    _recompute(resources, history.find({"t": {"$in": types}, "res": {"$exists": True},
+                                        "$or": [{"cmp": {"$exists": False}}, {"lk": {"$exists": True}}]},
+                                       {"res": 1, "cmp": 1}), into=history)
+    followers = [t for t in types if linked_compartments.follows_links(t)]
+    for tomb in resources.find({"t": {"$in": followers}, "del": True}, {"t": 1, "id": 1, "vid": 1, "cmp": 1}):
+        last = history.find_one({"_id": f"{tomb['t']}/{tomb['id']}/{tomb['vid'] - 1}"}, {"cmp": 1})
+        cmp = linked_compartments.merged(tomb.get("cmp") or [], (last or {}).get("cmp") or [])
+        if cmp != tomb.get("cmp"):
+            resources.update_one({"_id": tomb["_id"]}, {"$set": {"cmp": cmp}})
+            read_cache.note_committed(store.db.name, [tomb["_id"]])
+
+
+def _recompute(resources: Collection, docs: Any, into: Collection | None = None) -> list[str]:
+    moved = []
+    for doc in docs:
+        cmp, targets = linked_compartments.compartments_of(resources, doc["res"], extract(doc["res"]).compartments)
+        if cmp != doc.get("cmp"):
+            fields: dict[str, Any] = {"cmp": cmp, **({"lk": targets} if targets else {})}
+            (into if into is not None else resources).update_one({"_id": doc["_id"]}, {"$set": fields})
+            moved.append(doc["_id"])
+    return moved
 
 
 def reindex_all(store: Store) -> None:

@@ -25,6 +25,8 @@ from pymongo.collection import Collection
 
 from fhir_server.spec.compartment import in_patient_compartment
 
+#: How far a chain of links is followed (a Provenance of a Binary of a DocumentReference is 2).
+MAX_LINK_DEPTH = 4
 #: Types whose links are only the listed elements (each a reference or a list of references).
 LINK_PATHS: dict[str, tuple[str, ...]] = {"Binary": ("securityContext",), "Provenance": ("target",)}
 #: Types with compartment rules of their own (a Bundle: the resources it holds).
@@ -126,3 +128,12 @@ def merged(direct: list[str], linked: list[str]) -> list[str]:
     out = list(direct)
     _add(out, linked)
     return out
+
+
+def compartments_of(resources: Collection, resource: dict[str, Any], direct: list[str],
+                    session: ClientSession | None = None) -> tuple[list[str], list[str]]:
+    """(every compartment of ``resource``: ``direct`` ones and those of what it points at, its links)."""
+    targets = links(resource)
+    if not targets:
+        return direct, []
+    return merged(direct, resolve(resources, targets, session)[0]), targets

@@ -188,7 +188,8 @@ class ResourceStore:
                previous: Doc | None) -> Doc:
         sync_search_parameters(self.store)  # SearchParameters written elsewhere apply to this write
         updated = now()
-        doc = current_document(stamp_meta(resource, vid, updated), vid, updated, method, self.user_writes)
+        user_mark = self.user_writes and not _keeps_care_fact(previous, resource)
+        doc = current_document(stamp_meta(resource, vid, updated), vid, updated, method, user_mark)
         self._link(doc, session)
         if previous is None:
             _note_write(session, doc["_id"])
@@ -266,6 +267,25 @@ class ResourceStore:
         return docs
 
 
+#: The elements of a care fact (an Encounter, EpisodeOfCare or CareTeam the clinic's systems recorded)
+#: that decide whose care it records. A user's token that leaves them as they were (a note added to
+#: an encounter) keeps the version a fact; one that changes them marks it ``uw`` (docs/auth.md).
+CARE_ELEMENTS: dict[str, tuple[str, ...]] = {
+    "Encounter": ("subject", "participant", "status"),
+    "EpisodeOfCare": ("patient", "careManager", "team", "status"),
+    "CareTeam": ("subject", "participant", "status"),
+}
+
+
+def _keeps_care_fact(previous: Doc | None, resource: dict[str, Any]) -> bool:
+    """Whether a user's write replaces a registry care fact without touching what makes it one."""
+    elements = CARE_ELEMENTS.get(resource.get("resourceType", ""))
+    if not elements or previous is None or previous.get("del") or previous.get("uw"):
+        return False
+    old = previous.get("res") or {}
+    return all(old.get(e) == resource.get(e) for e in elements)
+
+
 def _may_have_dependents(doc: Doc, previous: Doc | None, method: str) -> bool:
     """Whether resources following ``doc`` may need their compartments resolved again.
 
@@ -297,8 +317,7 @@ def _raise_conflicts(work: Callable[[ClientSession], T], session: ClientSession)
 
 
 HIDDEN = {"i": 0, "r": 0, "s": 0}
-#: How far a chain of links is followed (a Provenance of a Binary of a DocumentReference is 2).
-MAX_LINK_DEPTH = 4
+MAX_LINK_DEPTH = linked_compartments.MAX_LINK_DEPTH
 
 
 def _all_versions(query: dict[str, Any]) -> list[dict[str, Any]]:
