@@ -54,6 +54,8 @@ def follows_links(resource_type: str) -> bool:
 def links(resource: dict[str, Any]) -> list[str]:
     """The ``Type/id`` references whose compartments ``resource`` joins (empty if it follows none)."""
     rtype = resource.get("resourceType", "")
+    if rtype == "Bundle":  # a stored Bundle also joins what the resources it holds point at
+        return _held_links(resource)
     if not follows_links(rtype):
         return []
     paths = LINK_PATHS.get(rtype)
@@ -64,6 +66,15 @@ def links(resource: dict[str, Any]) -> list[str]:
         key = _local(reference)
         if key and key not in out and key.split("/", 1)[0] not in DIRECTORY:
             out.append(key)
+    return out
+
+
+def _held_links(bundle: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for entry in bundle.get("entry") or []:
+        held = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(held, dict):
+            _add(out, links(held))
     return out
 
 

@@ -182,6 +182,17 @@ def test_a_stored_document_holding_a_binary_joins_the_binarys_card(smart):
     assert "U0VDUkVULXAy" not in read.get_data(as_text=True), read.status_code
 
 
+def test_a_stored_bundle_joins_what_the_resources_it_holds_point_at(smart):
+    """A Bundle holding only a Binary of p3's document is in p3's card, not unattached."""
+    _document_world(smart)
+    binary = smart.service.resources.current("Binary", "bin-p3")["res"]
+    load(smart.service.resources, [{"resourceType": "Bundle", "id": "held", "type": "collection",
+                                    "entry": [{"fullUrl": "Binary/bin-p3", "resource": binary}]}])
+    assert smart.service.resources.current("Bundle", "held")["cmp"] == ["p3"]
+    for token in (_doc(smart), _medic(smart)):
+        assert smart.fhir("GET", "Bundle/held", token).status_code == 404
+
+
 def test_a_mixed_transaction_may_record_the_provenance_of_what_it_creates(smart):
     token = _doc(smart)
     lab_p1 = smart.fhir("GET", "Observation/lab-p1", token).get_json()
