@@ -114,6 +114,12 @@ class PreconditionFailed(FhirError):
     code = "conflict"
 
 
+class VersionConflict(PreconditionFailed):
+    """412: the version a write was computed from is no longer the current one (a lost race, or a
+    stale ``If-Match``). A writer that chose that version itself (PATCH without ``If-Match``) may
+    read again and retry."""
+
+
 class PayloadTooLarge(FhirError):
     status = 413
     code = "too-costly"

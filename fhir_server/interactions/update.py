@@ -58,13 +58,16 @@ def handle_conditional(ctx: Context, req: FhirRequest) -> FhirResponse:
     return write_response(ctx, req, doc, 201 if created else 200, with_location=created)
 
 
-def store_update(ctx: Context, req: FhirRequest, resource: dict[str, Any]) -> FhirResponse:
-    doc, created = ctx.in_transaction(req, lambda session: _put(ctx, req, resource, session))
+def store_update(ctx: Context, req: FhirRequest, resource: dict[str, Any], *,
+                 expected: int | None = None) -> FhirResponse:
+    """Store ``resource`` as the new current version; ``expected``: the version it must replace
+    (instead of the request's ``If-Match``), VersionConflict otherwise."""
+    doc, created = ctx.in_transaction(req, lambda session: _put(ctx, req, resource, session, expected))
     return write_response(ctx, req, doc, 201 if created else 200, with_location=created)
 
 
-def _put(ctx: Context, req: FhirRequest, resource: dict[str, Any],
-         session: ClientSession) -> tuple[dict[str, Any], bool]:
+def _put(ctx: Context, req: FhirRequest, resource: dict[str, Any], session: ClientSession,
+         expected: int | None = None) -> tuple[dict[str, Any], bool]:
     rtype = resource["resourceType"]
     # The policy first: it answers an id out of reach exactly as an absent one (access.policy).
     ctx.policy.check_write(rtype, resource)
@@ -72,7 +75,7 @@ def _put(ctx: Context, req: FhirRequest, resource: dict[str, Any],
     if existing is not None and not existing.get("del") and not ctx.policy.visible(existing):
         # Out of reach looks absent, and an absent id cannot be taken over by a create either.
         raise PreconditionFailed(f"{rtype}/{resource['id']} cannot be written")
-    version = parse_if_match(req.headers.get("if-match"))
+    version = expected if expected is not None else parse_if_match(req.headers.get("if-match"))
     if version == ANY_VERSION:
         if existing is None or existing.get("del"):
             raise PreconditionFailed(f"If-Match: * but {rtype}/{resource['id']} has no current version")

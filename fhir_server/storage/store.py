@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from fhir_server.errors import Conflict, PreconditionFailed
+from fhir_server.errors import Conflict, VersionConflict
 from fhir_server.search.custom import sync as sync_search_parameters
 from fhir_server.search.extract import extract
 from fhir_server.spec.fhir_dates import format_instant
@@ -166,7 +166,7 @@ class ResourceStore:
         existing = self.current(rtype, rid, session)
         if if_match is not None and (existing is None or existing.get("del") or existing["vid"] != if_match):
             found = "no current version" if existing is None or existing.get("del") else f"version {existing['vid']}"
-            raise PreconditionFailed(f"If-Match expected version {if_match} of {rtype}/{rid}, found {found}")
+            raise VersionConflict(f"If-Match expected version {if_match} of {rtype}/{rid}, found {found}")
         vid = existing["vid"] + 1 if existing else 1
         created = existing is None or bool(existing.get("del"))
         doc = self._write(resource, vid, method, session, previous=existing)
@@ -240,7 +240,7 @@ class ResourceStore:
         _note_write(session, doc["_id"])
         result = self.store.resources.replace_one({"_id": doc["_id"], "vid": previous["vid"]}, doc, session=session)
         if result.matched_count != 1:
-            raise PreconditionFailed(f"{doc['_id']} was changed by another request; retry with its new version")
+            raise VersionConflict(f"{doc['_id']} was changed by another request; retry with its new version")
 
     def insert_many_new(self, resources: Iterable[dict[str, Any]], session: ClientSession) -> list[Doc]:
         """Bulk path for creates with fresh server ids (transaction bundles full of POSTs)."""
