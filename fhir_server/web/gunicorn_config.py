@@ -25,14 +25,22 @@ import os
 import time
 from typing import Any
 
+from fhir_server.web.gunicorn_worker import HEADER_FIELD_LIMIT
+
 EXIT_CONFIGURATION = 2  # as ``python -m fhir_server`` exits on a configuration error
 
 log = logging.getLogger(__name__)
 
-worker_class = "gthread"
+# gthread, answering gunicorn's own parse errors with an OperationOutcome and reading request lines
+# up to 32 KiB (gunicorn alone stops at 8190 bytes); see fhir_server.web.gunicorn_worker.
+worker_class = "fhir_server.web.gunicorn_worker.FhirThreadWorker"
 workers = int(os.environ.get("FHIR_WORKERS", "2"))
 threads = int(os.environ.get("FHIR_THREADS", "4"))
 timeout = 120
+# Request lines: the worker's REQUEST_LINE_LIMIT (32 KiB; gunicorn caps this setting at 8190).
+limit_request_line = 8190
+limit_request_field_size = HEADER_FIELD_LIMIT  # one header line, 16 KiB (gunicorn: 8190)
+limit_request_fields = 100  # headers per request, gunicorn's default
 
 
 def warm_up() -> None:

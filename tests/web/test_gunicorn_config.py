@@ -25,7 +25,8 @@ def test_settings_follow_the_environment(monkeypatch) -> None:  # type: ignore[n
     monkeypatch.setenv("FHIR_THREADS", "6")
     module = importlib.reload(gunicorn_config)
     try:
-        assert (module.worker_class, module.workers, module.threads) == ("gthread", 3, 6)
+        assert (module.worker_class, module.workers, module.threads) == (
+            "fhir_server.web.gunicorn_worker.FhirThreadWorker", 3, 6)
     finally:
         monkeypatch.undo()
         importlib.reload(gunicorn_config)
