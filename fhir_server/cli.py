@@ -42,8 +42,14 @@ def cmd_load(args: argparse.Namespace, settings: config.Settings) -> int:
             report = load_paths(ctx, [Path(p) for p in args.paths], keep_going=args.keep_going)
         except LoadError as exc:
             print(f"load failed: {exc}", file=sys.stderr)
+            if exc.report is not None:
+                print(f"stored before the failure: {exc.report.resources} resources, {exc.report.files} files"
+                      " loaded completely", file=sys.stderr)
             return 1
-    print(f"loaded {report.resources} resources from {report.files} files")
+    summary = f"loaded {report.resources} resources from {report.files} files"
+    if report.failures:
+        summary += f"; {len(report.failures)} failures (below)"
+    print(summary)
     for failure in report.failures:
         print(f"failed: {failure}", file=sys.stderr)
     return 1 if report.failures else 0
