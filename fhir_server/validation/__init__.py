@@ -15,7 +15,12 @@ What is checked, for all R4 resource types:
   ``Bundle.entry.response.outcome`` and ``Parameters.parameter.resource``, each with its
   own type's rules.
 
-Not checked: invariants (FHIRPath constraints such as ``ele-1`` or ``dom-2``), profiles,
+* the rules on contained resources (dom-2 to dom-5, and an ``id`` on each): no nested
+  ``contained``, no ``meta.versionId``, ``meta.lastUpdated`` or ``meta.security``, and each
+  one referenced as ``#id`` from somewhere in its container (or referring to the container
+  with ``#``).
+
+Not checked: other invariants (FHIRPath constraints such as ``ele-1``), profiles,
 and extensible or preferred bindings.
 
 Each issue carries a FHIRPath-like ``expression`` such as ``Patient.name[0].given`` or,
@@ -100,7 +105,55 @@ def _validate(resource: Any, where: str | None, issues: list[Issue]) -> list[tup
             validator_for(rtype).validate_python(resource)
         except ValidationError as exc:
             issues.extend(from_pydantic(base, exc.errors(include_url=False)))
+    contained = resource.get("contained")
+    if contained and isinstance(contained, list):
+        issues.extend(_contained_rules(resource, contained, base))
     return _nested(resource, rtype, base)
+
+
+def _contained_rules(resource: dict[str, Any], contained: list[Any], base: str) -> list[Issue]:
+    """dom-2 to dom-5 (http://hl7.org/fhir/R4/domainresource.html#invs) and the ``id`` a contained
+    resource must have to be referenced at all. Only resources with ``contained`` pay for this."""
+    found: list[Issue] = []
+    local = _local_references(resource)
+    for i, child in enumerate(contained):
+        if not isinstance(child, dict):
+            continue  # reported by the structure check
+        at = f"{base}.contained[{i}]"
+        rid = child.get("id")
+        if not isinstance(rid, str) or not rid:
+            found.append(Issue("invariant", "A contained resource must have an id, by which its container "
+                                            "refers to it", expression=[at]))
+        elif f"#{rid}" not in local and "#" not in _local_references(child):
+            found.append(Issue("invariant", f"dom-3: the contained resource '{rid}' is not referenced as "
+                                            f"'#{rid}' from elsewhere in the resource, nor refers to it with '#'",
+                               expression=[at]))
+        if "contained" in child:
+            found.append(Issue("invariant", "dom-2: a contained resource may not contain resources itself",
+                               expression=[f"{at}.contained"]))
+        meta = child.get("meta")
+        if isinstance(meta, dict):
+            for key, rule in (("versionId", "dom-4"), ("lastUpdated", "dom-4"), ("security", "dom-5")):
+                if key in meta:
+                    found.append(Issue("invariant", f"{rule}: a contained resource may not have meta.{key}",
+                                       expression=[f"{at}.meta.{key}"]))
+    return found
+
+
+def _local_references(value: Any) -> set[str]:
+    """Every string starting with ``#`` in ``value`` (references, canonicals, uris and urls alike, as
+    dom-3 looks at all of them)."""
+    found: set[str] = set()
+    todo: list[Any] = [value]
+    while todo:  # a loop: the resource was held to its nesting limit, but stays cheap either way
+        node = todo.pop()
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, str):
+                if child.startswith("#"):
+                    found.add(child)
+            elif isinstance(child, (dict, list)):
+                todo.append(child)
+    return found
 
 
 def _nested(resource: dict[str, Any], rtype: str, base: str) -> list[tuple[Any, str]]:

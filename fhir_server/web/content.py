@@ -7,6 +7,7 @@ bodies 415. ``_pretty=true`` indents. Everything is UTF-8.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -52,7 +53,72 @@ def parse_body(raw: bytes, content_type: str | None, method: str) -> tuple[Any, 
         raise BadRequest(f"The body is not valid JSON: {exc}") from exc
     if nests_deeper(body, MAX_BODY_DEPTH):
         raise BadRequest(f"The body nests arrays and objects more than {MAX_BODY_DEPTH} levels deep")
+    check_duplicate_keys(raw, body)
     return body, []
+
+
+def check_duplicate_keys(raw: bytes, body: Any) -> None:
+    """400 naming the key and its path when an object of ``raw`` repeats a key (``orjson``, like
+    every JSON parser, keeps the last one silently).
+
+    Cheap on the common path: every ``:`` of a JSON text is a key separator or sits inside a string,
+    and re-serialising ``body`` keeps every string, so ``raw`` has more colons than ``body``
+    serialised exactly when a key/value pair was dropped. An escape (``\\u003a`` is a colon too)
+    makes the count unreliable; only then, or when the counts differ, is the body parsed again with
+    the standard library to find the repeated key.
+    """
+    if not isinstance(body, (dict, list)):
+        return
+    if b"\\u" not in raw and raw.count(b":") == orjson.dumps(body).count(b":"):
+        return
+    parsed = json.loads(raw, object_pairs_hook=_pairs)
+    found = _duplicate(parsed, _root(parsed))
+    if found is not None:
+        path, key = found
+        raise BadRequest(f"The key '{key}' appears more than once in the same object at {path}; "
+                         "send each element once", expression=[f"{path}.{key}"])
+
+
+#: The dictionary key under which :func:`_pairs` records a repeated key (no JSON key equals it).
+_REPEATED = object()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[Any, Any]:
+    out: dict[Any, Any] = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                out[_REPEATED] = key
+                break
+            seen.add(key)
+    return out
+
+
+def _root(value: Any) -> str:
+    rtype = value.get("resourceType") if isinstance(value, dict) else None
+    return rtype if isinstance(rtype, str) and rtype else "$"
+
+
+def _duplicate(value: Any, path: str) -> tuple[str, str] | None:
+    """(path of the object, repeated key) of the first object holding a :data:`_REPEATED` marker.
+    Recursive: the body was already held to :data:`MAX_BODY_DEPTH`."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key is _REPEATED:
+                return path, child
+        for key, child in value.items():
+            if key is not _REPEATED and isinstance(child, (dict, list)):
+                found = _duplicate(child, f"{path}.{key}")
+                if found is not None:
+                    return found
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            if isinstance(child, (dict, list)):
+                found = _duplicate(child, f"{path}[{i}]")
+                if found is not None:
+                    return found
+    return None
 
 
 def nests_deeper(value: Any, limit: int) -> bool:

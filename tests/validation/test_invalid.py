@@ -199,7 +199,8 @@ def test_nested_resources_are_validated_with_their_own_type() -> None:
         ("required", "Bundle.entry[2].resource.resourceType"),
         ("code-invalid", "Bundle.entry[3].response.outcome.issue[0].code"),
     ]
-    contained = PATIENT | {"contained": [{"resourceType": "Organization", "active": "yes"}]}
+    contained = PATIENT | {"contained": [{"resourceType": "Organization", "id": "o", "active": "yes"}],
+                           "managingOrganization": {"reference": "#o"}}
     assert located(validate_structure(contained)) == [("structure", "Patient.contained[0].active")]
     params = {"resourceType": "Parameters", "parameter": [
         {"name": "a", "part": [{"name": "b", "resource": {"resourceType": "Basic"}}]}]}
@@ -235,7 +236,8 @@ def test_r4_only_type_valid() -> None:
     (["text", "status"], "made", "code-invalid", "MedicinalProduct.text.status"),
     (["id"], "mp 1", "value", "MedicinalProduct.id"),
     (["name"], [], "value", "MedicinalProduct.name"),
-    (["contained"], [{"resourceType": "Patient", "gender": "x"}], "code-invalid",
+    (["contained"], [{"resourceType": "Patient", "id": "p", "gender": "x",
+                      "managingOrganization": {"reference": "#"}}], "code-invalid",
      "MedicinalProduct.contained[0].gender"),
 ])
 def test_r4_only_type_invalid(path: list[Any], value: Any, code: str, expression: str) -> None:
