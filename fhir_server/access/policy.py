@@ -196,12 +196,8 @@ class TokenPolicy:
         if "res" not in doc:
             return []
         # A history version stored before versions kept their compartments: computed as a write would.
-        direct = extract(doc["res"]).compartments
-        targets = linked_compartments.links(doc["res"])
-        if not targets:
-            return direct
-        linked, _ = linked_compartments.resolve(self.store.store.resources, targets)
-        return linked_compartments.merged(direct, linked)
+        return linked_compartments.compartments_of(self.store.store.resources, doc["res"],
+                                                   extract(doc["res"]).compartments)[0]
 
     @staticmethod
     def _entries(doc: dict[str, Any]) -> list[dict[str, Any]]:

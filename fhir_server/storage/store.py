@@ -223,8 +223,8 @@ class ResourceStore:
     def _relink(self, collection: Any, dep: Doc, session: ClientSession) -> bool:
         if "res" not in dep:
             return False  # a deletion keeps the compartments of what it deleted
-        linked, _ = linked_compartments.resolve(self.store.resources, dep["lk"], session)
-        cmp = linked_compartments.merged(extract(dep["res"]).compartments, linked)
+        cmp, _ = linked_compartments.compartments_of(self.store.resources, dep["res"],
+                                                     extract(dep["res"]).compartments, session)
         if cmp == dep.get("cmp"):
             return False
         collection.update_one({"_id": dep["_id"]}, {"$set": {"cmp": cmp}}, session=session)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fhir_server.auth.accounts import Accounts
 from fhir_server.storage.mongo import Store
 from tests.auth.helpers import BASE, CLIENTS, PASSWORD, SECRET, USERS, Smart, load, world_resources
 
@@ -50,3 +51,17 @@ def smart(auth_app, tmp_path: Path, password_hash: str, monkeypatch: pytest.Monk
     for client in CLIENTS:
         service.clients.register(client, SECRET if client.auth_method == "client_secret_basic" else None)
     return helper
+
+
+@pytest.fixture()
+def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The user names whose password was actually checked."""
+    seen: list[str] = []
+    real = Accounts.check_password
+
+    def counting(self: Accounts, username: str, password: str) -> bool:
+        seen.append(username)
+        return real(self, username, password)
+
+    monkeypatch.setattr(Accounts, "check_password", counting)
+    return seen

@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from fhir_server.auth import login
-from fhir_server.auth.accounts import Accounts
 from fhir_server.auth.storage import utcnow
 from fhir_server.config import Settings, from_env
 from tests.auth.helpers import PASSWORD
@@ -76,15 +75,7 @@ def test_parallel_wrong_codes_get_no_more_guesses_than_the_limit(smart):
     assert smart.service.accounts.get("anna").locked_until is not None
 
 
-def test_parallel_wrong_passwords_are_evaluated_at_most_the_limit(smart, monkeypatch):
-    evaluated: list[str] = []
-    real = Accounts.check_password
-
-    def counting(self: Accounts, username: str, password: str) -> bool:
-        evaluated.append(username)
-        return real(self, username, password)
-
-    monkeypatch.setattr(Accounts, "check_password", counting)
+def test_parallel_wrong_passwords_are_evaluated_at_most_the_limit(smart, evaluated):
     _start(smart)
     csrf = smart.csrf(smart.web.get("/auth/login"))
     answers = _parallel(smart, "/auth/login", {"csrf": csrf, "username": "anna", "password": "nope"}, _handle(smart))

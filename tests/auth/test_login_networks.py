@@ -14,24 +14,9 @@ from datetime import timedelta
 import pytest
 
 from fhir_server.auth import limits
-from fhir_server.auth.accounts import Accounts
 from fhir_server.auth.storage import utcnow
 from tests.auth.helpers import PASSWORD
 from tests.auth.test_login_limits import PHONE, _normalised, _start
-
-
-@pytest.fixture()
-def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The user names whose password was actually checked."""
-    seen: list[str] = []
-    real = Accounts.check_password
-
-    def counting(self: Accounts, username: str, password: str) -> bool:
-        seen.append(username)
-        return real(self, username, password)
-
-    monkeypatch.setattr(Accounts, "check_password", counting)
-    return seen
 
 
 @pytest.mark.parametrize(("address", "network"), [

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,10 +89,13 @@ def test_production_command_refuses_auth_off_beyond_loopback(mongo_uri, store, t
     assert "Booting worker" not in result.stderr  # halted before any worker could serve
 
 
-def test_production_command_serves_auth_off_on_loopback(mongo_uri, store):
+@contextmanager
+def production_server(mongo_uri: str, database: str) -> Iterator[int]:
+    """A real gunicorn started with the production configuration module, auth off on loopback,
+    once it answers ``/metadata`` with 200; its port."""
     port = free_port()
     proc = subprocess.Popen(PRODUCTION + ["--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=REPO,
-                            env=_production_env(mongo_uri, store.db.name, "off"), stdout=subprocess.DEVNULL,
+                            env=_production_env(mongo_uri, database, "off"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
@@ -103,9 +108,16 @@ def test_production_command_serves_auth_off_on_loopback(mongo_uri, store):
             except OSError:
                 assert time.monotonic() < deadline, "gunicorn did not answer"
                 time.sleep(0.3)
+        yield port
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
+
+
+def test_production_command_serves_auth_off_on_loopback(mongo_uri, store):
+    with production_server(mongo_uri, store.db.name) as port:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/fhir/metadata", timeout=10) as response:
+            assert response.status == 200
 
 
 class _Listener:

@@ -4,41 +4,20 @@ parses a request is answered with an OperationOutcome, never HTML."""
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from fhir_server.storage.embedded_mongo import free_port
 from fhir_server.web.gunicorn_worker import REQUEST_LINE_LIMIT, describe, error_response
-from tests.web.test_gunicorn_config import PRODUCTION, REPO, _production_env
+from tests.web.test_gunicorn_config import production_server
 
 
 @pytest.fixture()
 def production_port(mongo_uri, store) -> Iterator[int]:  # type: ignore[no-untyped-def]
     """A real gunicorn started with the production configuration module."""
-    port = free_port()
-    proc = subprocess.Popen(PRODUCTION + ["--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=REPO,
-                            env=_production_env(mongo_uri, store.db.name, "off"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/fhir/metadata", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.3)
+    with production_server(mongo_uri, store.db.name) as port:
         yield port
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
 
 
 def _exchange(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
